@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint chromium serve bench
+
+## install: create .venv with the shop, the sandbox and every test tool (repeatable)
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## demo: run the shop and the Invoicebox sandbox together, seeded, ready to click through
+demo: install
+	$(PY) scripts/demo.py
+
+## test: install what the tests need (Chromium included) and run every test
+test: install chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: ruff over everything
+lint: install
+	$(VENV)/bin/ruff check .
+
+# Playwright cannot download browsers here, so e2e tests drive Debian's Chromium.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Chromium for the e2e tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing: install it with 'sudo apt-get install -y chromium', then re-run 'make test'." >&2; \
+		exit 1; \
+	fi

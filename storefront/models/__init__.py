@@ -1,0 +1,24 @@
+"""The shop's database models. Money is integer kopecks throughout."""
+
+from .base import UTCDateTime, now_utc
+from .catalog import Product
+from .journal import GatewayCall, Notification, OrderEvent
+from .orders import Order, OrderLine, Payment
+from .refunds import Refund, RefundLine
+from .staff import LoginAttempt, StaffUser
+
+__all__ = [
+    "GatewayCall",
+    "LoginAttempt",
+    "Notification",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Payment",
+    "Product",
+    "Refund",
+    "RefundLine",
+    "StaffUser",
+    "UTCDateTime",
+    "now_utc",
+]

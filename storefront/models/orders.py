@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..states import OrderStatus, PaymentStatus
+from .base import UTCDateTime, now_utc
+
+
+class Order(db.Model):
+    """A buyer's order in the shop. Money is integer kopecks, VAT included."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Shown to people and used to build Invoicebox merchantOrderIds.
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    # The unguessable part of the buyer's status page link.
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # One-time token of the checkout form that made this order: a resubmitted
+    # form finds this order instead of making a second one.
+    checkout_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.NEW.value, index=True)
+
+    customer_type: Mapped[str] = mapped_column(String(10))  # "private" | "legal"
+    customer_name: Mapped[str] = mapped_column(String(500))
+    customer_email: Mapped[str] = mapped_column(String(100), index=True)
+    customer_phone: Mapped[str] = mapped_column(String(100))
+    customer_inn: Mapped[str | None] = mapped_column(String(12))
+    customer_kpp: Mapped[str | None] = mapped_column(String(9))
+    customer_address: Mapped[str | None] = mapped_column(String(1000))
+
+    currency: Mapped[str] = mapped_column(String(3), default="RUB")
+    amount: Mapped[int]  # kopecks
+    vat_amount: Mapped[int]  # kopecks
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="Payment.attempt"
+    )
+
+    @property
+    def current_payment(self) -> Payment | None:
+        return self.payments[-1] if self.payments else None
+
+    @property
+    def paid_payment(self) -> Payment | None:
+        for payment in self.payments:
+            if payment.status == PaymentStatus.COMPLETED:
+                return payment
+        return None
+
+
+class OrderLine(db.Model):
+    """One basket position, frozen at checkout from the catalog."""
+
+    __table_args__ = (UniqueConstraint("order_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(500))
+    measure: Mapped[str] = mapped_column(String(10))
+    measure_code: Mapped[str] = mapped_column(String(4))
+    vat_code: Mapped[str] = mapped_column(String(20))
+    item_type: Mapped[str] = mapped_column(String(10))
+    payment_type: Mapped[str] = mapped_column(String(20), default="full_prepayment")
+    unit_price: Mapped[int]  # kopecks, VAT included
+    quantity: Mapped[int]
+    total: Mapped[int]  # kopecks
+    vat: Mapped[int]  # kopecks
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Payment(db.Model):
+    """One Invoicebox order created for a shop order.
+
+    A shop order normally has one; it gets another only when the previous one
+    can no longer be paid (expired, canceled, or provably never created).
+    """
+
+    __table_args__ = (UniqueConstraint("order_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    attempt: Mapped[int]
+    # "<order number>-<attempt>": at most 36 characters, unique everywhere.
+    merchant_order_id: Mapped[str] = mapped_column(String(36), unique=True)
+    invoicebox_order_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    payment_url: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.PENDING.value)
+    amount: Mapped[int]  # kopecks
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the last attempt to create it failed, in words fit for staff.
+    error: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[Order] = relationship(back_populates="payments")

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..states import RefundStatus
+from .base import UTCDateTime, now_utc
+
+
+class Refund(db.Model):
+    """A refund order sent to Invoicebox for a paid shop order."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"))
+    # Unique per refund: Invoicebox rejects a reused one, which is what makes a
+    # refund safe to reconcile after an unknown outcome.
+    merchant_order_id: Mapped[str] = mapped_column(String(100), unique=True)
+    invoicebox_refund_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # One-time token of the refund form: the same form submitted twice finds
+    # this refund instead of making another.
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING.value)
+    amount: Mapped[int]  # kopecks
+    vat_amount: Mapped[int]  # kopecks
+    reason: Mapped[str] = mapped_column(Text, default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[RefundLine]] = relationship(
+        back_populates="refund", cascade="all, delete-orphan", order_by="RefundLine.id"
+    )
+
+
+class RefundLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int]
+    unit_price: Mapped[int]  # kopecks
+    total: Mapped[int]  # kopecks
+    vat: Mapped[int]  # kopecks
+
+    refund: Mapped[Refund] = relationship(back_populates="lines")

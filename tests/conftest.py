@@ -1,0 +1,84 @@
+"""Fixtures for the shop's tests: an app on a fresh database, its client and CLI runner.
+
+Unit tests fake Invoicebox at the HTTP boundary (the ``responses`` library, at
+``FAKE_API_URL``); integration tests run the sandbox as a real server
+(``tests/support/sandbox.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+
+from storefront import create_app
+from storefront.extensions import db
+
+FAKE_API_URL = "http://invoicebox.test"
+DEMO_TOKEN = "b37c4c689295904ed21eee5d9a48d42e"
+DEMO_MERCHANT_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+DEMO_NOTIFICATION_KEY = "098f6bcd4621d373cade4e832627b4f6"
+
+
+def test_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """The configuration every test app starts from; override what a test needs."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "STOREFRONT_MODE": "production",
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'shop.db'}",
+        "WTF_CSRF_ENABLED": False,
+        "INVOICEBOX_API_URL": FAKE_API_URL,
+        "INVOICEBOX_API_VERSION": "v3",
+        "INVOICEBOX_TOKEN": DEMO_TOKEN,
+        "INVOICEBOX_MERCHANT_ID": DEMO_MERCHANT_ID,
+        "INVOICEBOX_NOTIFICATION_KEY": DEMO_NOTIFICATION_KEY,
+        "INVOICEBOX_SIGNATURE_ALGORITHM": "sha1",
+        "INVOICEBOX_READ_TIMEOUT": 5,
+        "INVOICEBOX_WRITE_TIMEOUT": 5,
+        "STOREFRONT_PUBLIC_URL": "http://shop.test",
+        "STOREFRONT_ORDER_TTL_HOURS": 24,
+        "STOREFRONT_PAYMENT_LANGUAGE": "ru",
+        "SESSION_COOKIE_SECURE": False,
+    }
+    config.update(overrides)
+    return config
+
+
+test_config.__test__ = False  # not a test, despite its name
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., Flask]:
+    """Build an app on a fresh, migrated and seeded database, with config overrides."""
+
+    def build(**overrides: Any) -> Flask:
+        app = create_app(test_config(tmp_path, **overrides))
+        with app.app_context():
+            upgrade()
+            from storefront.catalog import seed_catalog
+
+            seed_catalog()
+            db.session.commit()
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    yield make_app()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()

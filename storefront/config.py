@@ -78,7 +78,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "INVOICEBOX_MERCHANT_ID": get("INVOICEBOX_MERCHANT_ID"),
         "INVOICEBOX_NOTIFICATION_KEY": get("INVOICEBOX_NOTIFICATION_KEY"),
         "INVOICEBOX_SIGNATURE_ALGORITHM": get("INVOICEBOX_SIGNATURE_ALGORITHM", "sha1"),
-        "INVOICEBOX_READ_TIMEOUT": _number(get("INVOICEBOX_READ_TIMEOUT", "12"), "INVOICEBOX_READ_TIMEOUT"),
+        "INVOICEBOX_READ_TIMEOUT": _number(
+            get("INVOICEBOX_READ_TIMEOUT", "12"), "INVOICEBOX_READ_TIMEOUT"
+        ),
         "INVOICEBOX_WRITE_TIMEOUT": _number(
             get("INVOICEBOX_WRITE_TIMEOUT", "30"), "INVOICEBOX_WRITE_TIMEOUT"
         ),

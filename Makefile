@@ -24,6 +24,11 @@ demo: install
 test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## serve: production server: migrate, then gunicorn with $$WEB_CONCURRENCY workers (default 2)
+serve: install
+	$(VENV)/bin/flask --app storefront db upgrade
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 ## lint: ruff over everything
 lint: install
 	$(VENV)/bin/ruff check .

@@ -7,10 +7,13 @@ Unit tests fake Invoicebox at the HTTP boundary (the ``responses`` library, at
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
@@ -82,3 +85,39 @@ def client(app: Flask):
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+# PostgreSQL for the tests that prove behaviour under real concurrency. CI starts
+# the server; on a developer machine without it those tests are skipped, in CI
+# they fail.
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"storefront_test_{secrets.token_hex(6)}"
+    try:
+        admin = psycopg.connect(TEST_DATABASE_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at TEST_DATABASE_URL: {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = TEST_DATABASE_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_app(make_app: Callable[..., Flask], postgres_url: str) -> Flask:
+    """The shop on its own PostgreSQL database, migrated and seeded."""
+    from storefront.config import normalise_database_url
+
+    return make_app(SQLALCHEMY_DATABASE_URI=normalise_database_url(postgres_url))

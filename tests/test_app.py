@@ -124,3 +124,13 @@ def test_test_config_never_reads_the_environment(monkeypatch, tmp_path):
 
     app = create_app(test_config(tmp_path))
     assert app.config["INVOICEBOX_TOKEN"] != "from-the-shell"
+
+
+@pytest.mark.postgres
+def test_migrations_apply_on_postgresql(pg_app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with pg_app.app_context(), db.engine.connect() as connection:
+        assert connection.dialect.name == "postgresql"
+        assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []

@@ -1,0 +1,38 @@
+"""The admin page at ``/_sandbox/``: orders, refunds, every notification attempt, and forms for
+the controls and scenario switches (the forms post to the ``/_sandbox`` controls, which redirect
+back here with a notice)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from . import orders, refunds
+from .maintenance import tick
+from .notifier import attempt_json, notification_json
+from .scenarios import SCENARIOS
+from .services import services
+from .store import load_doc
+
+bp = Blueprint("admin", __name__)
+
+LIMIT = 200
+
+
+@bp.get("/")
+def index() -> str:
+    svc = services()
+    tick(svc)
+    base = svc.public_base()
+    with svc.store.read() as conn:
+        order_rows = conn.execute("SELECT doc FROM orders ORDER BY seq DESC LIMIT ?", (LIMIT,))
+        order_docs = [orders.render(load_doc(row["doc"]), base) for row in order_rows]
+        refund_docs = [refunds.render(doc) for doc in refunds.all_refunds(conn)[:LIMIT]]
+        attempts = [attempt_json(row) for row in conn.execute(
+            "SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (LIMIT,))]
+        queue = [notification_json(row) for row in conn.execute(
+            "SELECT * FROM notifications WHERE state IN ('pending', 'sending') ORDER BY next_at")]
+    return render_template(
+        "admin/index.html", orders=order_docs, refunds=refund_docs, attempts=attempts,
+        queue=queue, scenarios=svc.scenarios.list(), known_scenarios=SCENARIOS,
+        merchants=svc.config.merchants, notice=request.args.get("notice"), config=svc.config,
+    )

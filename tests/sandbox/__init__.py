@@ -1,0 +1,1 @@
+"""Contract tests of the Invoicebox sandbox, driven over real HTTP."""

@@ -45,7 +45,10 @@ class Customer:
         return cls(**values, country_id=read_str(raw.get("countryId")), raw=dict(raw))
 
     def to_payload(self) -> dict[str, Any]:
-        return {key: getattr(self, attr) for attr, key in self._WIRE if getattr(self, attr)}
+        # None means "not given"; an empty string is sent as given (the docs' example does).
+        return {
+            key: getattr(self, attr) for attr, key in self._WIRE if getattr(self, attr) is not None
+        }
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Assembles the REST API and the checks every API request goes through first.
 
 Before a view runs: a warning if there is no User-Agent (the docs require one, the official PHP
-SDK sends none), armed ``api_*`` scenarios, the rate limits, and lazy expiry so the view sees
-current statuses.
+SDK sends none), armed ``api_*`` scenarios, the rate limits, authentication (401 before any
+validation of the body), and lazy expiry so the view sees current statuses.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def _before_api_request() -> Response | None:
     if wait is not None:
         raise ApiError(429, "too_many_requests", "Too Many Requests",
                        headers={"Retry-After": str(wait)})
+    if not (request.endpoint or "").endswith(".check_auth"):
+        auth.account_merchants()  # 401 comes before any look at the body
     tick(svc)
     return None
 

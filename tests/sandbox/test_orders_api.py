@@ -17,6 +17,8 @@ from .helpers import Api, decoded, future, line, order_body
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoicebox"
 ORDERS = "billing/api/order/order"
 
+pytestmark = pytest.mark.usefixtures("fresh")
+
 
 def docs_example() -> dict:
     """The create-order request of the official docs, for the demo shop and a future date."""

@@ -173,9 +173,22 @@ class Basket:
         return self.add_part_of(item, item.available_amount, vat_amount=item.available_vat_amount)
 
     def add_units_of(self, item: BasketItem, quantity: Decimal | int | str) -> BasketItem:
-        """``quantity`` whole units of an existing line at its original unit price."""
+        """``quantity`` units of an existing line at its original unit price.
+
+        For a :class:`RefundableItem` their total may not exceed ``available_amount``.
+        """
         if item.amount is None:
             raise BasketError(f"line {item.sku!r}: the original unit price is unknown")
+        total = compute_line(item.amount, quantity, item.vat_code).total_amount
+        if (
+            isinstance(item, RefundableItem)
+            and item.available_amount is not None
+            and total > item.available_amount
+        ):
+            raise BasketError(
+                f"line {item.sku!r}: {total} exceeds the refundable {item.available_amount}",
+                code="wrong_total_amount",
+            )
         return self.add(
             sku=item.sku,
             name=item.name,

@@ -1,8 +1,10 @@
 """The Invoicebox API v3 client: one method per endpoint the shop uses (CONTRACT §2).
 
->>> client = InvoiceboxClient("https://api.invoicebox.ru", token)
->>> order = client.create_order(CreateOrderRequest(...))   # doctest: +SKIP
->>> redirect(order.payment_url)                            # doctest: +SKIP
+Usage::
+
+    client = InvoiceboxClient("https://api.invoicebox.ru", token)
+    order = client.create_order(CreateOrderRequest(...))
+    return redirect(order.payment_url)
 
 Writes are sent once. When one raises :class:`UnknownOutcome`, reconcile before sending
 again: :meth:`InvoiceboxClient.find_order_by_merchant_order_id` for orders,
@@ -120,17 +122,7 @@ class InvoiceboxClient:
             )
         return response.data
 
-    def _page(
-        self,
-        path: str,
-        model: Callable[[Mapping[str, Any]], _M],
-        filters: Filters,
-        order_by: OrderBy,
-        page: int | None,
-        page_size: int | None,
-    ) -> Page[_M]:
-        params = build_query(filters, order_by=order_by, page=page, page_size=page_size)
-        response = self._get(path, params)
+    def _rows(self, response: ApiResponse, path: str) -> list[Mapping[str, Any]]:
         if not isinstance(response.data, list):
             raise ProtocolError(
                 f"GET {path}: expected a list in data",
@@ -138,19 +130,21 @@ class InvoiceboxClient:
                 code="wrong_response",
                 request_id=response.request_id,
             )
-        meta = response.meta_data or {}
+        return [row for row in response.data if isinstance(row, Mapping)]
 
-        def number(key: str) -> int | None:
-            value = meta.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        return Page(
-            items=[model(row) for row in response.data if isinstance(row, Mapping)],
-            total_count=number("totalCount"),
-            page=number("page"),
-            page_size=number("pageSize"),
-            request_id=response.request_id,
-        )
+    def _page(
+        self,
+        path: str,
+        parse: Callable[[Mapping[str, Any]], _M],
+        filters: Filters,
+        order_by: OrderBy,
+        page: int | None,
+        page_size: int | None,
+    ) -> Page[_M]:
+        params = build_query(filters, order_by=order_by, page=page, page_size=page_size)
+        response = self._get(path, params)
+        rows = self._rows(response, path)
+        return Page.from_meta([parse(row) for row in rows], response.meta_data, response.request_id)
 
     # -- auth ---------------------------------------------------------------------
 
@@ -263,15 +257,7 @@ class InvoiceboxClient:
         path = self._path(
             "billing", "api", "order", "order", self._id(order_id), "refund-basket-item"
         )
-        response = self._get(path)
-        if not isinstance(response.data, list):
-            raise ProtocolError(
-                f"GET {path}: expected a list in data",
-                http_status=response.http_status,
-                code="wrong_response",
-                request_id=response.request_id,
-            )
-        return [RefundableItem.from_dict(row) for row in response.data if isinstance(row, Mapping)]
+        return [RefundableItem.from_dict(row) for row in self._rows(self._get(path), path)]
 
     def create_refund(self, request: CreateRefundRequest) -> Refund:
         """``POST /billing/api/order/refund-order``. The basket is checked before sending."""

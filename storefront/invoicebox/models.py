@@ -233,6 +233,19 @@ class Page(Generic[_T]):
     page_size: int | None = None
     request_id: str | None = None
 
+    @classmethod
+    def from_meta(
+        cls, items: list[_T], meta: Mapping[str, Any] | None, request_id: str | None = None
+    ) -> Page[_T]:
+        """Attach the envelope's ``metaData`` (``totalCount``, ``page``, ``pageSize``)."""
+        meta = meta or {}
+
+        def number(key: str) -> int | None:
+            value = meta.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return cls(items, number("totalCount"), number("page"), number("pageSize"), request_id)
+
     def __iter__(self) -> Iterator[_T]:
         return iter(self.items)
 

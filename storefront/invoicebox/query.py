@@ -2,12 +2,13 @@
 
 Filters are a mapping from field name to value:
 
-=====================================  ===========================================
-``{"status": "completed"}``            ``status=completed``
-``{"status": ["created", "expired"]}`` ``status[]=created&status[]=expired`` (IN)
-``{"amount": {"_ge": 100, "_lt": 500}}`` ``amount[_ge]=100&amount[_lt]=500``
-``{"createdAt[_ge]": some_datetime}``  ``createdAt[_ge]=2021-01-27T00:00:00+00:00``
-=====================================  ===========================================
+* ``{"status": "completed"}`` gives ``status=completed``;
+* a list is an IN filter: ``{"status": ["created", "expired"]}`` gives
+  ``status[]=created&status[]=expired``;
+* a dict holds operators: ``{"amount": {"_ge": 100, "_lt": 500}}`` gives
+  ``amount[_ge]=100&amount[_lt]=500``; the key may also carry one:
+  ``{"createdAt[_ge]": when}``;
+* datetimes are sent as ATOM (``2021-01-27T00:00:00+00:00``), ``None`` values are skipped.
 
 Sorting is ``order_by=["-createdAt", "id"]`` or ``[("createdAt", "desc")]`` and becomes
 ``_order[createdAt]=desc&_order[id]=asc`` (parameter order is the sort priority). Paging
@@ -28,8 +29,6 @@ __all__ = ["OPERATORS", "build_query"]
 
 OPERATORS = frozenset({"_eq", "_ne", "_gt", "_ge", "_lt", "_le", "_start"})
 _DIRECTIONS = frozenset({"asc", "desc"})
-
-FilterValue = str | int | Decimal | datetime | date | bool | Enum
 
 
 def _render(value: object, name: str) -> str:

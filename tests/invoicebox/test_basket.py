@@ -409,6 +409,8 @@ def test_whole_units_of_an_existing_line():
         D("1000.00"),
         D("180.33"),
     )
+    with pytest.raises(BasketError, match="exceeds"):
+        Basket().add_units_of(refundable(), 2)  # 2000.00 > 1000.01 still refundable
 
 
 # -- money helpers ----------------------------------------------------------------------

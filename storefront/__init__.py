@@ -6,11 +6,10 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from .config import from_environment, validate
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -23,6 +22,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ``storefront/config.py``); with it, they come from that mapping alone, so a
     test never depends on the developer's shell.
     """
+    # Imported here so that ``storefront.invoicebox`` loads without Flask.
+    from flask import Flask
+
+    from .config import from_environment, validate
+
     app = Flask(
         __name__,
         instance_relative_config=True,

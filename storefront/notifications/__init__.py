@@ -7,3 +7,5 @@ authentication by HMAC signature, and machine-readable replies.
 from flask import Blueprint
 
 bp = Blueprint("notifications", __name__)
+
+from . import routes  # noqa: E402,F401  (attaches the view)

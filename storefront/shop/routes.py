@@ -1,8 +1,101 @@
-from flask import render_template
+"""Catalog, product pages and the cart."""
 
-from . import bp
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, url_for
+
+from ..extensions import db
+from ..models import Product
+from . import bp, cart
+from .forms import AddToCartForm, QuantityForm, RemoveForm
 
 
 @bp.get("/")
 def catalog():
-    return render_template("base.html")
+    products = db.session.execute(
+        db.select(Product).where(Product.active.is_(True)).order_by(Product.position, Product.id)
+    ).scalars().all()
+    return render_template("shop/catalog.html", products=products, form=AddToCartForm())
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    item = db.one_or_404(
+        db.select(Product).where(Product.slug == slug, Product.active.is_(True))
+    )
+    return render_template("shop/product.html", product=item, form=AddToCartForm())
+
+
+@bp.get("/cart")
+def view_cart():
+    return render_template(
+        "shop/cart.html",
+        cart=cart.load(),
+        quantity_form=QuantityForm(),
+        remove_form=RemoveForm(),
+    )
+
+
+@bp.post("/cart/add")
+def add_to_cart():
+    form = AddToCartForm()
+    back = _local_path(form.next.data) or url_for("shop.view_cart")
+    if not form.validate():
+        flash(_first_error(form), "error")
+        return redirect(back, 303)
+    item = _product_or_404(form.product.data)
+    try:
+        quantity = cart.add(item, form.quantity.data)
+    except cart.CartError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Added to your cart: {item.name} (now {quantity}).", "success")
+    return redirect(back, 303)
+
+
+@bp.post("/cart/update")
+def update_cart():
+    form = QuantityForm()
+    if not form.validate():
+        flash(_first_error(form), "error")
+    else:
+        try:
+            cart.set_quantity(form.product.data, form.quantity.data)
+        except cart.CartError as error:
+            flash(str(error), "error")
+        else:
+            flash("Quantity updated.", "success")
+    return redirect(url_for("shop.view_cart"), 303)
+
+
+@bp.post("/cart/remove")
+def remove_from_cart():
+    form = RemoveForm()
+    if form.validate() and cart.remove(form.product.data):
+        flash("Removed from your cart.", "success")
+    return redirect(url_for("shop.view_cart"), 303)
+
+
+def _product_or_404(slug: str) -> Product:
+    return db.one_or_404(db.select(Product).where(Product.slug == slug, Product.active.is_(True)))
+
+
+def _local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (never another host), else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return "Please check the form and try again."

@@ -1,0 +1,266 @@
+"""Applying a payment notification from Invoicebox (CONTRACT §5), check by check.
+
+:func:`handle_notification` takes the raw body and the ``X-Signature`` header and returns
+the :class:`Reply` to send, always with HTTP 200. The checks run in the order of §5.9;
+the first that fails decides the reply:
+
+==  ==========================================================  ======================
+ 1  body larger than :data:`MAX_BODY_BYTES` (not even read)      ``signature_error``
+ 1  no notification key configured (never fail open)            ``out_of_service``
+ 1  ``X-Signature`` missing or not the HMAC of the raw body      ``signature_error``
+ 2  body is not JSON, or JSON but not an object                 ``out_of_service``
+ 3  ``merchantId`` missing, not a string, or not ours           ``order_not_found``
+ 4  ``id`` is the monitoring test id                            ``success``, no effect
+ 5  ``id`` missing/not a string, or no payment has it:
+      its ``merchantOrderId``'s order is already paid           ``order_already_paid``
+      otherwise                                                 ``order_not_found``
+ 5  ``merchantOrderId`` is not the one of that payment          ``order_not_found``
+ 6  ``status`` ``canceled``/``cancelled``/``expired``            recorded, ``success``
+ 6  ``status`` not ``completed``/``success`` (or not a string)   ``order_wrong_status``
+ 7  this payment is already completed (a replay)                ``success``, no effect
+ 7  the order was paid through another payment                  ``order_already_paid``
+ 8  ``amount`` not a number, or not the payment's amount to the
+    kopeck; ``currencyId`` not the order's currency             ``order_wrong_amount``
+ 9  the payment cannot become paid (e.g. expired in the shop)   ``order_wrong_status``
+ 9  marked paid                                                 ``success``
+10  any unexpected failure (rolled back, so the gateway retries) ``out_of_service``
+==  ==========================================================  ======================
+
+Every notification is stored as a :class:`~storefront.models.Notification` row (raw
+body, signature verdict, the ids it names, the reply, whether it changed anything) in
+its own commit after the business transaction. Ids are only read from bodies whose
+signature was valid. If storing fails the reply becomes ``out_of_service`` so the
+gateway sends it again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+
+from ..extensions import db
+from ..invoicebox import parse_datetime, verify_signature
+from ..models import Notification, Order, Payment
+from ..states import PaymentStatus
+from .events import record_event
+from .sync import (
+    CANCELED_STATUSES,
+    PAID_STATUSES,
+    PaidResult,
+    amount_matches,
+    is_paid,
+    mark_closed,
+    mark_paid,
+    retry_on_conflict,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+MONITORING_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The JSON answer to the gateway: ``{"status": "success"}`` or an error with a code."""
+
+    status: str
+    code: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def error(cls, code: str, message: str) -> Reply:
+        return cls("error", code, message[:500])
+
+    def as_json(self) -> dict[str, str]:
+        if self.status == "success":
+            return {"status": "success"}
+        return {"status": "error", "code": self.code or "out_of_service",
+                "message": self.message or ""}
+
+
+SUCCESS = Reply("success")
+
+
+def out_of_service(message: str = "Temporary failure; please retry.") -> Reply:
+    return Reply.error("out_of_service", message)
+
+
+@dataclass
+class _Record:
+    """What will be stored about one notification."""
+
+    raw_body: bytes
+    signature_valid: bool = False
+    invoicebox_order_id: str | None = None
+    merchant_order_id: str | None = None
+    gateway_status: str | None = None
+    order_id: int | None = None
+    payment_id: int | None = None
+    applied: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def handle_notification(body: bytes | None, signature: str | None) -> Reply:
+    """Check, apply and store one notification; return the reply. Never raises.
+
+    ``body`` is the exact raw request body, or None when it was larger than
+    :data:`MAX_BODY_BYTES` and therefore not read.
+    """
+    record = _Record(raw_body=body or b"")
+    try:
+        reply = _verify(body, signature, record)
+        if reply is None:
+            reply = retry_on_conflict(lambda: _apply(body or b"", record))
+    except Exception:
+        log.exception("notification %s: failed while applying", record.invoicebox_order_id)
+        db.session.rollback()
+        record.applied = False
+        reply = out_of_service()
+    _log(record, reply)
+    return _store(record, reply)
+
+
+def _verify(body: bytes | None, signature: str | None, record: _Record) -> Reply | None:
+    """Step 1: the signature, before anything is read from the body."""
+    if body is None:
+        return Reply.error("signature_error", f"Body larger than {MAX_BODY_BYTES} bytes; not read.")
+    key = current_app.config.get("INVOICEBOX_NOTIFICATION_KEY") or ""
+    if not key:
+        log.error("INVOICEBOX_NOTIFICATION_KEY is empty: notifications cannot be verified")
+        return out_of_service("The shop cannot verify notifications right now.")
+    if not signature:
+        return Reply.error("signature_error", "X-Signature header is missing.")
+    algorithm = current_app.config["INVOICEBOX_SIGNATURE_ALGORITHM"]
+    if not verify_signature(body, signature, key, algorithm):
+        return Reply.error("signature_error", "X-Signature does not match the body.")
+    record.signature_valid = True
+    return None
+
+
+def _apply(body: bytes, record: _Record) -> Reply:
+    """Steps 2-9, for a body with a valid signature. Runs inside one transaction."""
+    try:
+        # Decimal keeps the amount exactly as sent: 2790.67 stays 2790.67.
+        data = json.loads(body, parse_float=Decimal)
+    except (UnicodeDecodeError, ValueError):
+        return out_of_service("Body is not valid JSON.")
+    if not isinstance(data, dict):
+        return out_of_service("Body is not a JSON object.")
+    gateway_id = _text(data.get("id"))
+    merchant_order_id = _text(data.get("merchantOrderId"))
+    status = _text(data.get("status"))
+    record.invoicebox_order_id, record.merchant_order_id = gateway_id, merchant_order_id
+    record.gateway_status = status
+
+    if _text(data.get("merchantId")) != current_app.config["INVOICEBOX_MERCHANT_ID"]:
+        return Reply.error("order_not_found", "Unknown merchantId.")
+    if gateway_id == MONITORING_ID:
+        return SUCCESS
+
+    payment = _payment_by(Payment.invoicebox_order_id, gateway_id)
+    if payment is None:
+        other = _payment_by(Payment.merchant_order_id, merchant_order_id)
+        if other is not None and is_paid(other.order):
+            record.order_id = other.order_id
+            return Reply.error("order_already_paid", "The order is already paid.")
+        return Reply.error("order_not_found", "No order with this id.")
+    order = payment.order
+    record.order_id, record.payment_id = order.id, payment.id
+    if merchant_order_id != payment.merchant_order_id:
+        return _reject(order, "order_not_found", "merchantOrderId does not match the order.")
+
+    if status in CANCELED_STATUSES or status == "expired":
+        record.applied = mark_closed(payment, status)
+        return SUCCESS
+    if status not in PAID_STATUSES:
+        return _reject(order, "order_wrong_status", f"Status {status!r} is not handled.")
+    if payment.status == PaymentStatus.COMPLETED:
+        return SUCCESS
+    if is_paid(order):
+        return _reject(order, "order_already_paid", "The order is already paid.")
+    if not amount_matches(payment, _number(data.get("amount")), _text(data.get("currencyId"))):
+        return _reject(order, "order_wrong_amount", "Amount or currency does not match.")
+
+    result = mark_paid(payment, paid_at=_paid_at(data), source="notification")
+    if result is PaidResult.APPLIED:
+        record.applied = True
+        return SUCCESS
+    if result is PaidResult.REPLAY:
+        return SUCCESS
+    if result is PaidResult.ORDER_ALREADY_PAID:
+        return _reject(order, "order_already_paid", "The order is already paid.")
+    log.error("order %s: paid at Invoicebox but %s in the shop", order.number, payment.status)
+    return _reject(order, "order_wrong_status", "The payment cannot be marked paid.")
+
+
+def _reject(order: Order, code: str, message: str) -> Reply:
+    """An error reply about a known order, noted in its history for the staff."""
+    record_event(order, "notification_rejected", f"Notification answered {code}: {message}",
+                 data={"code": code})
+    return Reply.error(code, message)
+
+
+def _payment_by(column: Any, value: str | None) -> Payment | None:
+    if not value:
+        return None
+    return db.session.execute(db.select(Payment).where(column == value)).scalar_one_or_none()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _number(value: object) -> Decimal | None:
+    """A JSON number as Decimal; None for anything else (a string, true, null ...)."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        return None
+    return Decimal(value)
+
+
+def _paid_at(data: dict[str, Any]) -> datetime | None:
+    moment = parse_datetime(data.get("paidAt"))
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _log(record: _Record, reply: Reply) -> None:
+    log.info(
+        "notification id=%s merchantOrderId=%s status=%s signature=%s -> %s%s",
+        record.invoicebox_order_id, record.merchant_order_id, record.gateway_status,
+        "valid" if record.signature_valid else "invalid",
+        reply.status, f" {reply.code}" if reply.code else "",
+    )
+
+
+def _store(record: _Record, reply: Reply) -> Reply:
+    """Keep the notification and our verdict, in a commit of its own."""
+    try:
+        db.session.add(
+            Notification(
+                raw_body=record.raw_body,
+                signature_valid=record.signature_valid,
+                invoicebox_order_id=(record.invoicebox_order_id or None) and
+                record.invoicebox_order_id[:64],
+                merchant_order_id=(record.merchant_order_id or None) and
+                record.merchant_order_id[:256],
+                gateway_status=(record.gateway_status or None) and record.gateway_status[:50],
+                order_id=record.order_id,
+                payment_id=record.payment_id,
+                reply_status=reply.status,
+                reply_code=reply.code,
+                reply_message=reply.message,
+                applied=record.applied,
+            )
+        )
+        db.session.commit()
+    except Exception:
+        log.exception("notification %s: could not be stored", record.invoicebox_order_id)
+        db.session.rollback()
+        return out_of_service()
+    return reply

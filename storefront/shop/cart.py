@@ -1,0 +1,167 @@
+"""The buyer's cart: product slugs and quantities in the session, nothing else.
+
+Prices are never stored in the cart or taken from a form: every time the cart is shown
+or checked out, the lines are priced from the catalog in the database, and the totals
+come from the Invoicebox basket arithmetic, so the buyer sees exactly the amount and VAT
+Invoicebox will validate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask import session
+
+from ..extensions import db
+from ..invoicebox import decimal_to_kopecks, vat_rate
+from ..models import Product
+from ..payments import LineDraft, basket_for
+
+SESSION_KEY = "cart"
+MIN_QUANTITY = 1
+MAX_QUANTITY = 99
+
+
+class CartError(ValueError):
+    """A cart change that cannot be made; the message is fit for the buyer."""
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: Product
+    quantity: int
+    total: int  # kopecks, VAT included
+    vat: int  # kopecks
+
+    def draft(self) -> LineDraft:
+        p = self.product
+        return LineDraft(
+            product_id=p.id, sku=p.sku, name=p.name, unit_price=p.price,
+            quantity=self.quantity, vat_code=p.vat_code, item_type=p.item_type,
+            measure=p.measure, measure_code=p.measure_code,
+        )
+
+
+@dataclass(frozen=True)
+class VatShare:
+    label: str  # "VAT 22%" or "Not subject to VAT"
+    amount: int  # kopecks
+
+
+@dataclass(frozen=True)
+class Cart:
+    lines: list[CartLine]
+    amount: int  # kopecks, VAT included
+    vat_amount: int  # kopecks
+    vat_shares: list[VatShare]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def drafts(self) -> list[LineDraft]:
+        return [line.draft() for line in self.lines]
+
+
+def quantities() -> dict[str, int]:
+    """The cart as ``{slug: quantity}`` in the order items were added; junk is ignored.
+
+    It is stored as a list of ``[slug, quantity]`` pairs because the session serialiser
+    sorts dict keys, which would reorder the cart.
+    """
+    raw = session.get(SESSION_KEY)
+    if not isinstance(raw, list):
+        return {}
+    items: dict[str, int] = {}
+    for pair in raw:
+        if not isinstance(pair, list) or len(pair) != 2:
+            continue
+        slug, qty = pair
+        if isinstance(slug, str) and type(qty) is int and MIN_QUANTITY <= qty <= MAX_QUANTITY:
+            items[slug] = qty
+    return items
+
+
+def item_count() -> int:
+    return sum(quantities().values())
+
+
+def add(product: Product, quantity: int) -> int:
+    """Add ``quantity`` of ``product``; returns the new quantity. Raises CartError."""
+    items = quantities()
+    new_quantity = items.get(product.slug, 0) + quantity
+    _check(new_quantity)
+    items[product.slug] = new_quantity
+    _save(items)
+    return new_quantity
+
+
+def set_quantity(slug: str, quantity: int) -> None:
+    """Set the quantity of a product already in the cart. Raises CartError."""
+    items = quantities()
+    if slug not in items:
+        raise CartError("That product is not in your cart.")
+    _check(quantity)
+    items[slug] = quantity
+    _save(items)
+
+
+def remove(slug: str) -> bool:
+    items = quantities()
+    removed = items.pop(slug, None) is not None
+    _save(items)
+    return removed
+
+
+def clear() -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def load() -> Cart:
+    """Price the cart from the catalog. Products no longer on sale drop out of it."""
+    items = quantities()
+    products = {
+        p.slug: p
+        for p in db.session.execute(
+            db.select(Product).where(Product.slug.in_(list(items)), Product.active.is_(True))
+        ).scalars()
+    }
+    if set(items) - set(products):
+        _save({slug: qty for slug, qty in items.items() if slug in products})
+    chosen = [(products[slug], qty) for slug, qty in items.items() if slug in products]
+    if not chosen:
+        return Cart([], 0, 0, [])
+    basket = basket_for(CartLine(p, q, 0, 0).draft() for p, q in chosen)
+    lines = [
+        CartLine(product, qty, decimal_to_kopecks(item.total_amount),
+                 decimal_to_kopecks(item.total_vat_amount))
+        for (product, qty), item in zip(chosen, basket, strict=True)
+    ]
+    return Cart(
+        lines=lines,
+        amount=decimal_to_kopecks(basket.amount),
+        vat_amount=decimal_to_kopecks(basket.vat_amount),
+        vat_shares=_vat_shares(lines),
+    )
+
+
+def _vat_shares(lines: list[CartLine]) -> list[VatShare]:
+    by_rate: dict[int, int] = defaultdict(int)
+    for line in lines:
+        by_rate[int(vat_rate(line.product.vat_code))] += line.vat
+    shares = [VatShare(f"VAT {rate}%", amount) for rate, amount in sorted(by_rate.items()) if rate]
+    if 0 in by_rate:
+        shares.append(VatShare("Not subject to VAT", 0))
+    return shares
+
+
+def _check(quantity: int) -> None:
+    if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+        raise CartError(f"You can order between {MIN_QUANTITY} and {MAX_QUANTITY} of each item.")
+
+
+def _save(items: dict[str, int]) -> None:
+    session[SESSION_KEY] = [[slug, qty] for slug, qty in items.items()]
+    session.modified = True

@@ -1,0 +1,144 @@
+"""The shop's forms. Every one is a FlaskForm, so every POST carries a CSRF token.
+
+Cart forms name a product by its slug and a quantity; they have no price field, and
+a price posted anyway is never read.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Regexp,
+    ValidationError,
+)
+
+from .cart import MAX_QUANTITY, MIN_QUANTITY
+from .validators import inn_is_valid, kpp_is_valid, normalize_phone
+
+CUSTOMER_TYPES = [("private", "Individual"), ("legal", "Company")]
+_SLUG = Regexp(r"^[a-z0-9-]{1,100}$", message="Unknown product.")
+_QUANTITY = [
+    InputRequired(message="Enter a quantity."),
+    NumberRange(MIN_QUANTITY, MAX_QUANTITY,
+                message=f"Enter a quantity from {MIN_QUANTITY} to {MAX_QUANTITY}."),
+]
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _compact(value: str | None) -> str | None:
+    """Drop the spaces people type inside numbers: "77 07 08 33 93" -> "7707083393"."""
+    return "".join(value.split()).upper() if isinstance(value, str) else value
+
+
+class AddToCartForm(FlaskForm):
+    product = HiddenField(validators=[DataRequired(), _SLUG])
+    quantity = IntegerField("Quantity", default=1, validators=_QUANTITY)
+    next = HiddenField()
+
+
+class QuantityForm(FlaskForm):
+    product = HiddenField(validators=[DataRequired(), _SLUG])
+    quantity = IntegerField("Quantity", validators=_QUANTITY)
+
+
+class RemoveForm(FlaskForm):
+    product = HiddenField(validators=[DataRequired(), _SLUG])
+
+
+class PayForm(FlaskForm):
+    """A button-only POST ("Pay", "Try again", "Pay again"): only the CSRF token."""
+
+
+class CheckoutForm(FlaskForm):
+    """The payer's details. Company buyers add INN, KPP and legal address.
+
+    ``checkout_token`` is a one-time token issued with the form: the order saved from
+    it keeps the token, so the same form submitted twice finds that order.
+    """
+
+    checkout_token = HiddenField(
+        validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{32,64}$")]
+    )
+    customer_type = RadioField(
+        "Buying as", choices=CUSTOMER_TYPES, default="private",
+        validators=[InputRequired(message="Choose Individual or Company.")],
+    )
+    full_name = StringField(
+        "Full name", filters=[_strip],
+        validators=[DataRequired(message="Enter your full name, or the company's name."),
+                    Length(max=500)],
+    )
+    email = EmailField(
+        "Email", filters=[_strip],
+        validators=[DataRequired(message="Enter your email address."),
+                    Email(message="Enter a valid email address, like name@example.ru."),
+                    Length(max=100)],
+    )
+    phone = TelField(
+        "Phone", filters=[_strip],
+        validators=[DataRequired(message="Enter your phone number."), Length(max=30)],
+    )
+    inn = StringField("INN", filters=[_compact])
+    kpp = StringField("KPP", filters=[_compact])
+    address = TextAreaField("Legal address", filters=[_strip], validators=[Length(max=1000)])
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @property
+    def is_company(self) -> bool:
+        return self.customer_type.data == "legal"
+
+    @property
+    def phone_digits(self) -> str:
+        return normalize_phone(self.phone.data or "") or ""
+
+    def validate_phone(self, field: TelField) -> None:
+        if normalize_phone(field.data or "") is None:
+            raise ValidationError("Enter a phone number with its area code, like +7 900 111-22-33.")
+
+    def validate_inn(self, field: StringField) -> None:
+        if not self.is_company:
+            return
+        if not field.data:
+            raise ValidationError("Enter the company's INN.")
+        if not field.data.isdigit() or len(field.data) not in (10, 12):
+            raise ValidationError("An INN has 10 digits (organisation) or 12 (sole trader).")
+        if not inn_is_valid(field.data):
+            raise ValidationError("This INN's check digits do not match; please check it.")
+
+    def validate_kpp(self, field: StringField) -> None:
+        if not self.is_company:
+            return
+        inn = self.inn.data or ""
+        if len(inn) == 12 and field.data:
+            raise ValidationError("A sole trader has no KPP; leave it empty.")
+        if len(inn) == 10:
+            if not field.data:
+                raise ValidationError("Enter the organisation's KPP (9 characters).")
+            if not kpp_is_valid(field.data):
+                raise ValidationError("A KPP has 9 characters, like 773601001.")
+
+    def validate_address(self, field: TextAreaField) -> None:
+        if self.is_company and not field.data:
+            raise ValidationError("Enter the company's legal address.")

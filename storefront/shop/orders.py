@@ -1,0 +1,120 @@
+"""The buyer's order pages, all behind the order's unguessable public token.
+
+Invoicebox sends the buyer back to ``success``, ``failed`` or the order page itself. None
+of them believes the URL: what they show comes from the database, which only a signed
+notification or the API itself (:func:`~storefront.payments.sync_payment`) marks paid.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+
+from ..models import Order
+from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
+from ..states import OrderStatus, PaymentStatus
+from . import bp
+from .formatting import order_status_label
+from .forms import PayForm
+
+BUYER_MESSAGES = {
+    Outcome.UNAVAILABLE: "We could not reach Invoicebox to set up your payment. Your order "
+    "is saved and nothing has been charged. Please try again in a moment.",
+    Outcome.REJECTED: "Invoicebox could not accept the payment for this order just now. "
+    "Your order is saved and nothing has been charged. Please try again; if it keeps "
+    "happening, write to us and quote your order number.",
+    Outcome.CHECKING: "We are still confirming your payment with Invoicebox. Your order is "
+    "saved; please try again in a minute.",
+    Outcome.PAID: "This order is already paid. Thank you!",
+    Outcome.CLOSED: "This order was canceled and can no longer be paid.",
+}
+
+
+def respond_to_payment(order: Order, result: PaymentResult):
+    """Send the buyer to Invoicebox (303), or back to the order page with a calm message."""
+    if result.outcome is Outcome.REDIRECT and result.payment_url:
+        return redirect(result.payment_url, 303)
+    category = "success" if result.outcome is Outcome.PAID else "warning"
+    flash(BUYER_MESSAGES.get(result.outcome, BUYER_MESSAGES[Outcome.UNAVAILABLE]), category)
+    return redirect(url_for("shop.order", token=order.public_token), 303)
+
+
+@bp.get("/orders/<token>")
+def order(token: str):
+    found = _order_or_404(token)
+    return _private(render_template("shop/order.html", order=found, **_pay_state(found)))
+
+
+@bp.post("/orders/<token>/pay")
+def pay_order(token: str):
+    found = _order_or_404(token)  # CSRFProtect has checked the form's token already
+    return respond_to_payment(found, pay(found))
+
+
+@bp.get("/orders/<token>/success")
+def payment_success(token: str):
+    found = _order_or_404(token)
+    return _private(render_template("shop/success.html", order=found, **_pay_state(found)))
+
+
+@bp.get("/orders/<token>/failed")
+def payment_failed(token: str):
+    found = _order_or_404(token)
+    return _private(render_template("shop/failed.html", order=found, **_pay_state(found)))
+
+
+@bp.get("/orders/<token>/status")
+def order_status(token: str):
+    """What the waiting page polls. After a while it may ask Invoicebox itself."""
+    found = _order_or_404(token)
+    waited = request.args.get("waited", default=0, type=int) or 0
+    if maybe_sync(found, waited_seconds=max(0, min(waited, 3600))):
+        found = _order_or_404(token)
+    payment = found.current_payment
+    return _private(jsonify(
+        status=found.status,
+        label=order_status_label(found.status),
+        paid=is_paid(found),
+        state=_state(found),
+        payment=payment.status if payment is not None else None,
+    ))
+
+
+def _order_or_404(token: str) -> Order:
+    if not 20 <= len(token) <= 64:
+        abort(404)
+    found = find_order(public_token=token)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _state(order: Order) -> str:
+    """Changes whenever the page showing this order would change: the poller reloads then."""
+    payment = order.current_payment
+    if payment is None:
+        return f"{order.status}:0:-"
+    return f"{order.status}:{payment.attempt}:{payment.status}"
+
+
+def _pay_state(order: Order) -> dict[str, object]:
+    payment = order.current_payment
+    payable = order.status in (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
+    troubled = payment is not None and payment.status in (PaymentStatus.FAILED,
+                                                          PaymentStatus.PENDING)
+    return {
+        "paid": is_paid(order),
+        "payable": payable,
+        "pay_label": "Try again" if troubled else "Pay",
+        "checking": payment is not None and payment.status == PaymentStatus.PENDING,
+        "state": _state(order),
+        "pay_form": PayForm(),
+    }
+
+
+def _private(rv):
+    """Order pages carry a secret link: keep them out of caches and referrers."""
+    response = make_response(rv)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

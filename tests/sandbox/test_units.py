@@ -1,0 +1,113 @@
+"""In-process checks of the sandbox's building blocks: wire encoding, signatures, config,
+delivery verdicts and the rate-limit window."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sandbox.api.ratelimit import SlidingWindow
+from sandbox.config import (
+    DEMO_MERCHANT_ID,
+    FAST_SCHEDULE,
+    ConfigError,
+    build_config,
+)
+from sandbox.encoding import loads, new_id, php_dumps
+from sandbox.notifier import classify, sign
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoicebox"
+
+
+def test_php_encoding_reproduces_the_real_notification_byte_for_byte() -> None:
+    raw = (FIXTURES / "notification-example.body").read_bytes()
+    vector = json.loads((FIXTURES / "notification-example.json").read_text())
+
+    assert php_dumps(loads(raw)) == raw
+    assert sign(raw, vector["key"], vector["algorithm"]) == vector["x_signature"]
+    assert sign(raw + b"\n", vector["key"]) != vector["x_signature"]
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (Decimal("110.00"), b"110"), (Decimal("2790.670"), b"2790.67"), (Decimal("0"), b"0"),
+    (Decimal("103.3"), b"103.3"), ("a/b", b'"a\\/b"'), ("Чай", "\"Чай\"".encode()),
+    ({"x": [Decimal("1.50")]}, b'{"x":[1.5]}'),
+])
+def test_php_number_and_string_forms(value: object, text: bytes) -> None:
+    assert php_dumps(value) == text
+
+
+def test_ids_are_time_ordered_uuids() -> None:
+    ids = [new_id() for _ in range(50)]
+
+    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                            r"[0-9a-f]{12}", i) for i in ids)
+    assert len(set(ids)) == 50
+    assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)
+
+
+@pytest.mark.parametrize(("status", "reply", "error", "expected"), [
+    (200, '{"status":"success"}', None, ("success", None, None)),
+    (200, '{"status":"error","code":"out_of_service"}', None, ("retry", "out_of_service", None)),
+    (200, '{"status":"error"}', None, ("retry", None, None)),
+    (200, '{"status":"error","code":"order_not_found","message":"m"}', None,
+     ("final", "order_not_found", "m")),
+    (200, '{"status":"error","code":"made_up_code"}', None, ("final", "made_up_code", None)),
+    (200, "OK", None, ("retry", None, "reply is not valid JSON")),
+    (200, "[]", None, ("retry", None, "reply is not a JSON object")),
+    (200, "{}", None, ("retry", None, "reply status is neither 'success' nor 'error'")),
+    (400, '{"status":"error","code":"signature_error"}', None, ("retry", None, "HTTP 400")),
+    (None, None, "timeout after 20 s", ("retry", None, "timeout after 20 s")),
+])
+def test_delivery_verdicts(status: int | None, reply: str | None, error: str | None,
+                           expected: tuple) -> None:
+    assert classify(status, reply, error) == expected
+
+
+def test_config_merges_merchants_and_reads_the_environment() -> None:
+    config = build_config(
+        {"merchants": [{"id": DEMO_MERCHANT_ID, "notification_url": "http://shop/n"},
+                       {"id": "m2", "token": "t2", "notification_key": "k2",
+                        "signature_algorithm": "sha256"}],
+         "strict_arithmetic": True},
+        {"SANDBOX_NOTIFY_MODE": "fast", "SANDBOX_REFUND_DELAY": "0.5",
+         "SANDBOX_PUBLIC_URL": "http://pay.local/"},
+    )
+
+    demo = config.merchant(DEMO_MERCHANT_ID)
+    assert (demo.notification_url, demo.token) == ("http://shop/n",
+                                                   "b37c4c689295904ed21eee5d9a48d42e")
+    assert config.merchants_for_token("t2")[0].signature_algorithm == "sha256"
+    assert config.retry_schedule == FAST_SCHEDULE
+    assert config.refund_complete_delay_s == 0.5
+    assert config.payment_page_base == "http://pay.local"
+    assert config.strict_arithmetic is True
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"colour": 1}, "unknown settings"),
+    ({"merchants": [{"id": "m2"}]}, "needs"),
+    ({"merchants": [{"id": "m2", "token": "t", "notification_key": "k",
+                     "signature_algorithm": "sha512"}]}, "signature_algorithm"),
+    ({"merchants": [{"id": DEMO_MERCHANT_ID, "colour": 1}]}, "unknown merchant settings"),
+    ({"rate_limit": {"account": "lots"}}, "rate limit"),
+    ({"retry_schedule": "weekly"}, "retry_schedule"),
+    ({"round_policy_default": "bankers"}, "round_policy_default"),
+    ({"notify_on": ["refunded"]}, "notify_on"),
+])
+def test_bad_config_is_refused(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_config(data, {})
+
+
+def test_sliding_window() -> None:
+    window = SlidingWindow(limit=2, window=10)
+
+    assert window.hit("a", now=0) is None and window.hit("a", now=1) is None
+    assert window.hit("a", now=2) == 8  # the oldest hit leaves the window at t=10
+    assert window.hit("b", now=2) is None
+    assert window.hit("a", now=10.5) is None

@@ -1,14 +1,19 @@
 """The staff area: sign-in, orders, refunds. Every page needs a signed-in staff member."""
 
-from flask import Blueprint
+from flask import Blueprint, request
+from flask_login import current_user
 
 from ..extensions import db, login_manager
 from ..models import StaffUser
+from .formatting import template_helpers
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Please sign in to see that page."
+
+# The only staff pages open to anyone.
+PUBLIC_ENDPOINTS = frozenset({"staff.login"})
 
 
 @login_manager.user_loader
@@ -16,3 +21,23 @@ def load_staff(user_id: str) -> StaffUser | None:
     if not user_id.isdigit():
         return None
     return db.session.get(StaffUser, int(user_id))
+
+
+@bp.before_request
+def require_staff():
+    """Guard the whole blueprint, so a new page cannot be left open by mistake."""
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.after_request
+def never_cache(response):
+    # Order pages show personal data and amounts: no shared or back-button caches.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+bp.context_processor(template_helpers)
+
+from . import auth, routes  # noqa: E402,F401  (attach the views)

@@ -1,0 +1,63 @@
+"""Signing staff in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from . import bp
+from .accounts import authenticate
+from .forms import ActionForm, LoginForm
+from .throttle import TooManyAttempts
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects).
+
+    Only an absolute path is accepted: no scheme, no host, no ``//host`` or
+    ``/\\host`` shorthand that browsers would read as another site.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(char) < 32 or char == "\\" for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("staff.orders"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            staff = authenticate(form.email.data, form.password.data,
+                                 request.remote_addr or "unknown")
+        except TooManyAttempts as refused:
+            minutes = -(-refused.retry_after // 60)
+            form.form_errors.append(
+                "Too many failed sign-in attempts. "
+                f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
+            )
+            page = render_template("staff/login.html", form=form, next_url=next_url)
+            return page, 429, {"Retry-After": str(refused.retry_after)}
+        if staff is not None:
+            login_user(staff)
+            return redirect(next_url or url_for("staff.orders"))
+        form.form_errors.append("Wrong email or password.")
+    return render_template("staff/login.html", form=form, next_url=next_url)
+
+
+@bp.post("/logout")
+def logout():
+    form = ActionForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("You have signed out.", "success")
+    return redirect(url_for("staff.login"))

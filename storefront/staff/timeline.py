@@ -1,0 +1,77 @@
+"""An order's history for the staff page: events, notifications, gateway calls and
+refunds, merged into one list in time order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..extensions import db
+from ..models import GatewayCall, Notification, Order, OrderEvent, Refund, StaffUser
+
+# When two entries share a timestamp, what caused what reads best in this order.
+_RANK = {"event": 0, "call": 1, "notification": 2, "refund": 3, "refund_completed": 4}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the timeline. ``kind`` picks the partial that renders ``subject``."""
+
+    at: datetime
+    kind: str
+    subject: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[datetime, int, int]:
+        return (self.at, _RANK[self.kind], getattr(self.subject, "id", 0))
+
+
+def order_timeline(order: Order) -> list[Entry]:
+    """Everything recorded about ``order``, oldest first."""
+    entries: list[Entry] = []
+    staff = _staff_emails(order)
+    for event in _rows(OrderEvent, OrderEvent.order_id == order.id):
+        entries.append(
+            Entry(event.created_at, "event", event, {"staff": staff.get(event.staff_id)})
+        )
+    for notification in _rows(Notification, Notification.order_id == order.id):
+        entries.append(
+            Entry(notification.received_at, "notification", notification,
+                  {"body": notification.raw_body.decode("utf-8", errors="replace")})
+        )
+    for call in _rows(GatewayCall, GatewayCall.order_id == order.id):
+        entries.append(Entry(call.created_at, "call", call))
+    for refund in _rows(Refund, Refund.order_id == order.id):
+        entries.append(Entry(refund.created_at, "refund", refund,
+                             {"staff": staff.get(refund.staff_id)}))
+        if refund.completed_at is not None:
+            entries.append(Entry(refund.completed_at, "refund_completed", refund))
+    return sorted(entries, key=lambda entry: entry.sort_key)
+
+
+def _rows(model, criterion) -> list[Any]:
+    return list(db.session.execute(db.select(model).where(criterion)).scalars())
+
+
+def _staff_emails(order: Order) -> dict[int, str]:
+    """Who did what, by staff id, for the events and refunds of this order."""
+    ids = set(
+        db.session.execute(
+            db.select(OrderEvent.staff_id).where(
+                OrderEvent.order_id == order.id, OrderEvent.staff_id.is_not(None)
+            )
+        ).scalars()
+    ) | set(
+        db.session.execute(
+            db.select(Refund.staff_id).where(
+                Refund.order_id == order.id, Refund.staff_id.is_not(None)
+            )
+        ).scalars()
+    )
+    if not ids:
+        return {}
+    rows = db.session.execute(db.select(StaffUser.id, StaffUser.email).where(
+        StaffUser.id.in_(ids)))
+    return {staff_id: email for staff_id, email in rows}

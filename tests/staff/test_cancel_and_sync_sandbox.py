@@ -1,0 +1,64 @@
+"""Canceling unpaid orders and syncing a payment whose notification was lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.sandbox import SandboxError
+
+COFFEE = "CB-ETH-250"
+
+
+def test_cancel_deletes_the_invoicebox_order_so_it_cannot_be_paid(shop):
+    number = shop.unpaid_order({COFFEE: 1})
+    client = shop.staff_client()
+    response = client.post(f"/staff/orders/{number}/cancel")
+    assert response.headers["Location"] == f"/staff/orders/{number}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Order {number} canceled." in page
+    assert shop.gateway.get_order(shop.invoicebox_id(number)).status == "canceled"
+    with pytest.raises(SandboxError, match="409"):
+        shop.pay_at_sandbox(number)
+    with shop.app.app_context():
+        order = shop.order(number)
+        assert order.status == "canceled"
+        assert [p.status for p in order.payments] == ["canceled"]
+    assert "Cancel order" not in client.get(f"/staff/orders/{number}").get_data(as_text=True)
+
+
+def test_cancel_of_an_order_paid_meanwhile_is_refused_and_syncs_it(shop):
+    """The buyer paid, the notification was lost, then staff try to cancel."""
+    number = shop.unpaid_order({COFFEE: 1})
+    shop.pay_at_sandbox(number)
+    client = shop.staff_client()
+    response = client.post(f"/staff/orders/{number}/cancel")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "the buyer has already paid" in page
+    assert shop.gateway.get_order(shop.invoicebox_id(number)).status == "completed"
+    with shop.app.app_context():
+        assert shop.order(number).status == "paid"
+
+
+def test_cancel_is_refused_for_a_paid_order(shop):
+    number = shop.paid_order({COFFEE: 1})
+    client = shop.staff_client()
+    response = client.post(f"/staff/orders/{number}/cancel")
+    assert "Only an unpaid order can be canceled" in \
+        client.get(response.headers["Location"]).get_data(as_text=True)
+    assert shop.gateway.get_order(shop.invoicebox_id(number)).status == "completed"
+
+
+def test_sync_marks_paid_an_order_whose_notification_was_lost(shop):
+    number = shop.unpaid_order({COFFEE: 1})
+    shop.pay_at_sandbox(number)  # the notification goes to a closed port
+    client = shop.staff_client()
+    assert ">awaiting payment</span>" in client.get(f"/staff/orders/{number}").get_data(
+        as_text=True)
+    response = client.post(f"/staff/orders/{number}/sync")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Synced with Invoicebox: the order was updated." in page
+    assert ">paid</span>" in page
+    with shop.app.app_context():
+        assert shop.order(number).status == "paid"
+    again = client.post(f"/staff/orders/{number}/sync")
+    assert "nothing had changed" in client.get(again.headers["Location"]).get_data(as_text=True)

@@ -11,7 +11,7 @@ from storefront.staff.accounts import create_staff
 from tests.support.sandbox import SandboxProcess
 
 from .helpers import STAFF_EMAIL, STAFF_PASSWORD, sign_in
-from .live import NOWHERE, LiveShop
+from .live import NOWHERE, ShopOnSandbox
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def sandbox(tmp_path_factory):
 
 
 @pytest.fixture
-def shop(make_app, sandbox) -> LiveShop:
+def shop(make_app, sandbox) -> ShopOnSandbox:
     """The shop on the sandbox; notifications to it are lost (see ``live.NOWHERE``)."""
     sandbox.clear_scenarios()
-    return LiveShop(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE),
+    return ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE),
                     sandbox)

@@ -47,7 +47,7 @@ def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "conditi
         time.sleep(0.05)
 
 
-class LiveShop:
+class ShopOnSandbox:
     """A shop app talking to ``sandbox``; ``app`` has a staff member already."""
 
     def __init__(self, app: Flask, sandbox: SandboxProcess) -> None:

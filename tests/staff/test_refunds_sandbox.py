@@ -20,13 +20,13 @@ from storefront.invoicebox import (
 from storefront.models import Refund
 
 from .helpers import STAFF_EMAIL, STAFF_PASSWORD
-from .live import NOWHERE, LiveShop, refund_data, refund_form, wait_for
+from .live import NOWHERE, ShopOnSandbox, refund_data, refund_form, wait_for
 
 COFFEE, MUG = "CB-ETH-250", "MUG-CER-300"
 ZERO = (Decimal(0), Decimal(0))
 
 
-def _refunds(shop: LiveShop, number: str) -> list[Refund]:
+def _refunds(shop: ShopOnSandbox, number: str) -> list[Refund]:
     with shop.app.app_context():
         order_id = shop.order(number).id
         return list(db.session.execute(
@@ -205,7 +205,7 @@ def test_the_same_form_sent_twice_at_once_makes_one_refund(shop):
 
 
 def test_a_lost_answer_is_reconciled_by_merchant_order_id_and_never_resent(make_app, sandbox):
-    shop = LiveShop(make_app(INVOICEBOX_API_URL=sandbox.url, INVOICEBOX_WRITE_TIMEOUT=0.5,
+    shop = ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, INVOICEBOX_WRITE_TIMEOUT=0.5,
                              STOREFRONT_PUBLIC_URL=NOWHERE), sandbox)
     number = shop.paid_order({COFFEE: 2, MUG: 1})
     client = shop.staff_client()
@@ -237,7 +237,7 @@ def test_a_lost_answer_is_reconciled_by_merchant_order_id_and_never_resent(make_
 
 
 def test_a_forged_refund_post_without_the_csrf_token_changes_nothing(make_app, sandbox):
-    shop = LiveShop(make_app(INVOICEBOX_API_URL=sandbox.url, WTF_CSRF_ENABLED=True,
+    shop = ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, WTF_CSRF_ENABLED=True,
                              STOREFRONT_PUBLIC_URL=NOWHERE), sandbox)
     number = shop.paid_order({COFFEE: 2, MUG: 1})
     client = shop.app.test_client()

@@ -1,0 +1,56 @@
+"""Two staff members refunding the same order at the same moment, on PostgreSQL.
+
+The order row is locked ``FOR UPDATE`` while what is refundable is read and the refund
+is saved, and a refund still waiting for its answer blocks the next one; so whichever
+way the two requests interleave, Invoicebox receives exactly one refund.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from storefront.config import normalise_database_url
+from storefront.extensions import db
+from storefront.models import Refund, StaffUser
+from storefront.payments.refunds import RefundError, RefundSelection, create_refund
+
+from .live import NOWHERE, ShopOnSandbox
+
+
+@pytest.mark.postgres
+def test_concurrent_refunds_of_everything_make_one_refund(make_app, postgres_url, sandbox):
+    shop = ShopOnSandbox(make_app(SQLALCHEMY_DATABASE_URI=normalise_database_url(postgres_url),
+                                  INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE),
+                         sandbox)
+    number = shop.paid_order({"CB-ETH-250": 2, "MUG-CER-300": 1})
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def refund_everything(token: str) -> None:
+        with shop.app.app_context():
+            order, staff = shop.order(number), db.session.execute(db.select(StaffUser)).scalar_one()
+            barrier.wait()
+            try:
+                outcomes.append(create_refund(order, RefundSelection(everything=True),
+                                              "Returned", token, staff).status)
+            except RefundError as error:
+                outcomes.append(str(error))
+
+    threads = [threading.Thread(target=refund_everything, args=(f"concurrent-token-{n:06d}",))
+               for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert "created" in outcomes and len(outcomes) == 2
+    [other] = [o for o in outcomes if o != "created"]
+    assert "still waiting for Invoicebox" in other or "Nothing is left to refund" in other
+    assert len(shop.sandbox_refunds(number)) == 1
+    assert all(amount == 0 for amount, _ in shop.refundable(number).values())
+    with shop.app.app_context():
+        statuses = db.session.execute(db.select(Refund.status)).scalars().all()
+        assert statuses == ["created"]
+        assert shop.order(number).status == "refunded"

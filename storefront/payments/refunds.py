@@ -36,6 +36,7 @@ from ..invoicebox import (
     InvoiceboxError,
     RefundableItem,
     UnknownOutcome,
+    compute_line,
     decimal_to_kopecks,
     kopecks_to_decimal,
     vat_rate,
@@ -151,9 +152,10 @@ def plan_refund(positions: list[RefundablePosition], selection: RefundSelection,
     """Turn staff's selection into refund lines, or raise :class:`RefundError`.
 
     Units are refunded at the line's unit price with VAT at its rate. A line refunded
-    down to zero sends exactly ``availableAmount`` / ``availableVatAmount`` as one
-    unit, so the refunded VAT adds up to the line's VAT; a part under one unit is sent
-    the same way (CONTRACT §7.4-5).
+    down to zero sends exactly ``availableAmount`` / ``availableVatAmount``, so the
+    refunded VAT adds up to the line's VAT: as its units when their VAT at the rate is
+    exactly that (the receipt then shows the units), else as one unit of the money
+    left. A part under one unit is sent as one unit of money too (CONTRACT §7.4-5).
     """
     by_sku = {position.sku: position for position in positions}
     wanted: dict[str, tuple[int, bool]] = {}
@@ -198,7 +200,7 @@ def _add_line(basket: Basket, position: RefundablePosition, quantity: int,
         raise RefundError(f"“{name}”: there is no part under one unit left to refund.")
     total = quantity * position.unit_price + (position.odd_part if remainder else 0)
     try:
-        if total == position.available:
+        if total == position.available and not _vat_of_units_is_what_is_left(position):
             basket.add_remainder_of(position.item)
         elif remainder:
             basket.add_part_of(position.item, kopecks_to_decimal(total))
@@ -206,6 +208,13 @@ def _add_line(basket: Basket, position: RefundablePosition, quantity: int,
             basket.add_units_of(position.item, quantity)
     except BasketError as error:
         raise RefundError(f"“{name}” cannot be refunded that way: {error.message}") from None
+
+
+def _vat_of_units_is_what_is_left(position: RefundablePosition) -> bool:
+    if position.odd_part or not position.units:
+        return False
+    line = compute_line(position.item.amount, position.units, position.item.vat_code)
+    return decimal_to_kopecks(line.total_vat_amount) == position.available_vat
 
 
 def _saved_line(item: BasketItem) -> dict[str, Any]:
@@ -232,6 +241,13 @@ def refundable_positions(order: Order) -> list[RefundablePosition]:
     finally:
         db.session.commit()  # the gateway call journal
     return positions_from(items)
+
+
+def refunds_of(order: Order) -> list[Refund]:
+    """The order's refunds, oldest first."""
+    return list(db.session.execute(
+        db.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
+    ).scalars())
 
 
 def create_refund(
@@ -493,12 +509,6 @@ def _same_form(refund: Refund, order: Order) -> Refund:
         raise RefundError("This refund form belongs to another order. Reload the page.")
     log.info("refund form sent again; showing refund %s", refund.merchant_order_id)
     return refund
-
-
-def refunds_of(order: Order) -> list[Refund]:
-    return list(db.session.execute(
-        db.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
-    ).scalars())
 
 
 def _next_merchant_order_id(order: Order) -> str:

@@ -72,6 +72,16 @@ def test_everything_takes_each_line_that_has_something_left(positions):
     assert plan.amount == 100001
 
 
+def test_a_whole_untouched_line_goes_back_as_the_units_bought():
+    untouched = positions_from([RefundableItem.from_dict(row)
+                                for row in refundable_body(untouched=True)["data"]])
+    plan = plan_refund(untouched, RefundSelection(everything=True), ORDER_SKUS)
+    assert _lines(plan) == [
+        ("tea-1", 2, Decimal("1000.00"), Decimal("2000.00"), Decimal("360.66")),
+        ("delivery", 1, Decimal("300.00"), Decimal("300.00"), Decimal("54.10")),
+    ]
+
+
 @pytest.mark.parametrize(("choices", "message"), [
     ((LineChoice("tea-1", 2),), "only 1 unit(s) can still be refunded, not 2"),
     ((LineChoice("delivery", 1),), "only 0 unit(s) can still be refunded, not 1"),

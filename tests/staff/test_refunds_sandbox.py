@@ -57,6 +57,8 @@ def test_full_refund_then_completion(shop):
     assert refund.status == "created" and refund.amount == 297000
     assert refund.merchant_order_id == f"R-{number}-1" and refund.request_id
     [remote] = shop.sandbox_refunds(number)
+    assert [(line["sku"], line["quantity"]) for line in remote["basketItems"]] == \
+        [(COFFEE, 2), (MUG, 1)]  # the units bought, as the receipt should show them
     assert remote["id"] == refund.invoicebox_refund_id
     assert remote["merchantOrderId"] == f"R-{number}-1"
     assert Decimal(str(remote["amount"])) == Decimal("2970.00")
@@ -99,7 +101,12 @@ def test_several_partial_refunds_down_to_zero(shop):
     refunds = _refunds(shop, number)
     assert [r.merchant_order_id for r in refunds] == [f"R-{number}-{n}" for n in (1, 2, 3)]
     assert [r.status for r in refunds] == ["created"] * 3
-    # The last coffee went back with the gateway's own VAT remainder: VAT adds up exactly.
+    # VAT of 3 coffees is 481.48; two single refunds took 160.49 each. The last coffee
+    # goes back with the 160.50 that is left, not 160.49, so VAT adds up exactly.
+    last = shop.sandbox_refunds(number)[0]  # newest first
+    lines = {line["sku"]: line for line in last["basketItems"]}
+    assert Decimal(str(lines[COFFEE]["totalVatAmount"])) == Decimal("160.50")
+    assert (lines[MUG]["quantity"], lines[MUG]["amount"]) == (1, 1190)
     assert shop.refundable(number) == {COFFEE: ZERO, MUG: ZERO}
     with shop.app.app_context():
         assert shop.order(number).status == "refunded"

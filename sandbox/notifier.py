@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -88,18 +89,19 @@ class Notifier:
 
         ``hold`` leaves the row for :meth:`deliver_now` (its due time is pushed an hour out, so
         the worker would only send it if the caller never did)."""
-        target = url or ""
-        delay = self.scenarios.take("notification_delay", target=target)
-        twice = self.scenarios.take("notification_twice", target=target)
-        bad_signature = self.scenarios.take("notification_bad_signature", target=target)
-        if self.scenarios.take("notification_wrong_amount", target=target):
-            order = dict(order, amount=to_decimal(order["amount"]) + Decimal("1.00"))
-        body = php_dumps(order)
-        now = time.time()
-        due = now + (delay.effective_seconds if delay else 0.0) + (HOLD_SECONDS if hold else 0)
-        state = "pending" if url else "undeliverable"
-        if not url:
+        delay = twice = bad_signature = None
+        if url:  # scenarios are spent only on notifications that will really be sent
+            delay = self.scenarios.take("notification_delay", target=url)
+            twice = self.scenarios.take("notification_twice", target=url)
+            bad_signature = self.scenarios.take("notification_bad_signature", target=url)
+            if self.scenarios.take("notification_wrong_amount", target=url):
+                order = dict(order, amount=to_decimal(order["amount"]) + Decimal("1.00"))
+        else:
             log.warning("order %s: no notification URL (order or merchant), not sent", order["id"])
+        body = php_dumps(order)
+        due = time.time() + (delay.effective_seconds if delay else 0.0) + (
+            HOLD_SECONDS if hold else 0)
+        state = "pending" if url else "undeliverable"
         ids = []
         for _ in range(2 if twice else 1):
             cursor = conn.execute(
@@ -138,10 +140,12 @@ class Notifier:
                              [(i,) for i in ids])
         return ids
 
-    def _deliver(self, notification_id: int) -> dict[str, Any]:
+    def _deliver(self, notification_id: int) -> dict[str, Any] | None:
         with self.store.read() as conn:
             row = conn.execute("SELECT * FROM notifications WHERE id = ?",
                                (notification_id,)).fetchone()
+        if row is None:  # the state was wiped after the row was claimed
+            return None
         merchant = self.config.merchant(row["merchant_id"])
         body = bytes(row["body"])
         request_id = uuid.uuid4().hex
@@ -173,6 +177,10 @@ class Notifier:
             "error": error, "duration_ms": int((time.monotonic() - started) * 1000),
         }
         with self.store.transaction() as conn:
+            if conn.execute("SELECT 1 FROM notifications WHERE id = ?",
+                            (notification_id,)).fetchone() is None:
+                log.info("notification %s was wiped while being delivered", notification_id)
+                return None
             cursor = conn.execute(
                 f"INSERT INTO attempts ({', '.join(attempt)})"
                 f" VALUES ({', '.join('?' * len(attempt))})", tuple(attempt.values()),
@@ -235,6 +243,11 @@ class Notifier:
             self._deliver(notification_id)
         except Exception:
             log.exception("delivery of notification %s failed", notification_id)
+            # Put it back in the queue rather than leave it "sending" until a restart.
+            with self.store.transaction() as conn:
+                conn.execute("UPDATE notifications SET state = 'pending', next_at = ?"
+                             " WHERE id = ? AND state = 'sending'",
+                             (time.time() + 5, notification_id))
 
 
 def attempt_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -248,7 +261,9 @@ def attempt_json(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def notification_json(row: sqlite3.Row) -> dict[str, Any]:
-    next_at = row["next_at"] if row["state"] == "pending" else None
+    next_at = None
+    if row["state"] == "pending":
+        next_at = format_dt(datetime.fromtimestamp(row["next_at"], UTC))
     return {
         "id": row["id"], "orderId": row["order_id"], "merchantId": row["merchant_id"],
         "kind": row["kind"], "url": row["url"], "state": row["state"],

@@ -148,6 +148,9 @@ def test_timeouts_are_recorded_as_errors(sandbox: SandboxProcess,
 
     assert first["verdict"] == "retry" and first["httpStatus"] is None
     assert "timeout" in first["error"]
+    [queued] = sandbox.get(f"api/orders/{order['id']}")["notifications"]
+    assert (queued["state"], queued["attempts"]) == ("pending", 1)
+    assert queued["nextAttemptAt"].endswith("+00:00")
 
 
 @pytest.mark.parametrize("code", ["order_wrong_amount", "signature_error", "order_not_found",

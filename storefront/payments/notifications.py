@@ -181,6 +181,8 @@ def _apply(body: bytes, record: _Record) -> Reply:
         return SUCCESS
     if status not in PAID_STATUSES:
         return _reject(order, "order_wrong_status", f"Status {status!r} is not handled.")
+    if is_paid(order):
+        db.session.refresh(payment)  # read after the order: was it this payment that paid?
     if payment.status == PaymentStatus.COMPLETED:
         return SUCCESS
     if is_paid(order):

@@ -93,8 +93,10 @@ def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str) -> Pai
     ``status check``) for the order history. Raises :class:`ConcurrentChange` when a
     concurrent transaction got there first (roll back, then call again).
     """
-    payment = _locked(Payment, payment.id)
+    # Order first, then payment: one lock order everywhere (no deadlocks on PostgreSQL),
+    # and a paid order is never seen beside a stale copy of the payment that paid it.
     order = _locked(Order, payment.order_id)
+    payment = _locked(Payment, payment.id)
     if payment.status == PaymentStatus.COMPLETED:
         return PaidResult.REPLAY
     if is_paid(order):

@@ -8,18 +8,12 @@ from .formatting import money, order_status_label, vat_label
 
 bp = Blueprint("shop", __name__)
 
-# Shared with every area's templates (``_macros.html`` formats money with it).
+# Template helpers for every area (``_macros.html`` formats money with the filter). They
+# are globals rather than context variables so that imported macros can use them too.
 bp.add_app_template_filter(money, "money")
-
-
-@bp.app_context_processor
-def _shop_context() -> dict[str, object]:
-    return {
-        "cart_count": item_count,
-        "subtitle_for": subtitle_for,
-        "order_status_label": order_status_label,
-        "vat_label": vat_label,
-    }
-
+bp.add_app_template_global(item_count, "cart_count")
+bp.add_app_template_global(subtitle_for, "subtitle_for")
+bp.add_app_template_global(order_status_label, "order_status_label")
+bp.add_app_template_global(vat_label, "vat_label")
 
 from . import checkout, orders, routes  # noqa: E402,F401  (attach the views)

@@ -14,6 +14,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     StringField,
     TelField,
     TextAreaField,
@@ -31,7 +32,7 @@ from wtforms.validators import (
 from .cart import MAX_QUANTITY, MIN_QUANTITY
 from .validators import inn_is_valid, kpp_is_valid, normalize_phone
 
-CUSTOMER_TYPES = [("private", "Individual"), ("legal", "Company")]
+CUSTOMER_TYPES = [SelectChoice("private", "Individual"), SelectChoice("legal", "Company")]
 _SLUG = Regexp(r"^[a-z0-9-]{1,100}$", message="Unknown product.")
 _QUANTITY = [
     InputRequired(message="Enter a quantity."),

@@ -1,0 +1,1 @@
+"""The Invoicebox notification endpoint."""

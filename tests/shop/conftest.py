@@ -16,6 +16,7 @@ import pytest
 import responses
 from flask.testing import FlaskClient
 
+from tests.support.sandbox import SandboxProcess
 from tests.support.shop import PAY_BASE, FakeInvoicebox
 
 __all__ = ["BUYER", "PAY_BASE", "add_to_cart", "buy", "open_checkout", "submit_checkout"]
@@ -26,6 +27,20 @@ BUYER = {
     "email": "anna@example.ru",
     "phone": "+7 (900) 111-22-33",
 }
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory) -> Iterator[SandboxProcess]:
+    """One real sandbox for the shop's integration tests (started on first use)."""
+    with SandboxProcess(tmp_path_factory.mktemp("sandbox")) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxProcess) -> SandboxProcess:
+    """The sandbox, wiped: no orders, notifications or scenarios left from other tests."""
+    sandbox_server.reset()
+    return sandbox_server
 
 
 @pytest.fixture

@@ -79,6 +79,8 @@ class Notifier:
         self._stop = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
+        self._active = 0  # deliveries in flight on the pool
+        self._idle = threading.Condition()
 
     # -- queueing -------------------------------------------------------------------------
     def enqueue(self, conn: sqlite3.Connection, order: dict[str, Any], merchant: Merchant, *,
@@ -220,13 +222,19 @@ class Notifier:
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 3.0) -> None:
+        """Stop taking work; give deliveries in flight up to ``grace`` seconds to record
+        their outcome (one cut short is sent again after a restart)."""
         self._stop.set()
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=5)
         if self._pool:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        with self._idle:
+            while self._active and time.monotonic() < deadline:
+                self._idle.wait(timeout=max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -239,6 +247,8 @@ class Notifier:
             self._wake.clear()
 
     def _deliver_logged(self, notification_id: int) -> None:
+        with self._idle:
+            self._active += 1
         try:
             self._deliver(notification_id)
         except Exception:
@@ -248,6 +258,10 @@ class Notifier:
                 conn.execute("UPDATE notifications SET state = 'pending', next_at = ?"
                              " WHERE id = ? AND state = 'sending'",
                              (time.time() + 5, notification_id))
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
 
 
 def attempt_json(row: sqlite3.Row) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def test_queued_retries_resume_after_a_restart(tmp_path: Path) -> None:
         with SandboxProcess(tmp_path, config=config, env={"SANDBOX_NOTIFY_MODE": ""}) as sb:
             order = Api(sb.url, sb.token).create_order()
             sb.control(f"orders/{order['id']}/pay")
-            receiver.wait_for(1)
+            eventually(lambda: sb.get(f"api/orders/{order['id']}")["notificationAttempts"])
             sb.stop()
             sb.start()
             receiver.wait_for(2, timeout=10)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from storefront.extensions import db
+from storefront.models import GatewayCall
 from tests.support.sandbox import SandboxError
+
+from .live import NOWHERE, ShopOnSandbox, wait_for
 
 COFFEE = "CB-ETH-250"
 
@@ -62,3 +66,44 @@ def test_sync_marks_paid_an_order_whose_notification_was_lost(shop):
         assert shop.order(number).status == "paid"
     again = client.post(f"/staff/orders/{number}/sync")
     assert "nothing had changed" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_cancel_whose_answer_is_lost_reads_the_order_back(make_app, sandbox):
+    """The DELETE outlives our timeout: we ask the order's status instead of resending."""
+    shop = ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, INVOICEBOX_WRITE_TIMEOUT=0.3,
+                                  STOREFRONT_PUBLIC_URL=NOWHERE), sandbox)
+    number = shop.unpaid_order({COFFEE: 1})
+    invoicebox_id = shop.invoicebox_id(number)
+    sandbox.scenario("api_timeout", seconds=1.0, method="DELETE", path=invoicebox_id)
+    client = shop.staff_client()
+    response = client.post(f"/staff/orders/{number}/cancel")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Read back while the gateway still holds the DELETE: the order is still payable.
+    assert "Invoicebox did not cancel the order; it can still be paid. Try again." in page
+    with shop.app.app_context():
+        assert shop.order(number).status == "awaiting_payment"
+        calls = [(c.method, c.outcome) for c in db.session.execute(
+            db.select(GatewayCall).order_by(GatewayCall.id)).scalars()]
+    assert calls[-2:] == [("DELETE", "unknown"), ("GET", "ok")]
+
+    wait_for(lambda: shop.gateway.get_order(invoicebox_id).status == "canceled",
+             what="the held DELETE to go through")
+    again = client.post(f"/staff/orders/{number}/cancel")  # DELETE of a canceled order: 200
+    assert f"Order {number} canceled." in client.get(again.headers["Location"]).get_data(
+        as_text=True)
+
+
+def test_cancel_of_an_expired_invoicebox_order_syncs_it_first(shop):
+    number = shop.unpaid_order({COFFEE: 1})
+    shop.sandbox.control(f"orders/{shop.invoicebox_id(number)}/expire")
+    client = shop.staff_client()
+    first = client.post(f"/staff/orders/{number}/cancel")
+    assert "its payment is expired there" in client.get(first.headers["Location"]).get_data(
+        as_text=True)
+    with shop.app.app_context():
+        assert shop.order(number).status == "expired"
+    second = client.post(f"/staff/orders/{number}/cancel")
+    assert f"Order {number} canceled." in client.get(second.headers["Location"]).get_data(
+        as_text=True)
+    with shop.app.app_context():
+        assert shop.order(number).status == "canceled"

@@ -273,6 +273,7 @@ def test_vat_rounding_of_real_integrations_is_tolerated(api: Api) -> None:
     # 99.99 × 7 at 20 %: exact VAT 116.655, unit without VAT 83.325 (CONTRACT §3.3)
     per_unit_vat = line("a", "99.99", 7, totalVatAmount=Decimal("116.62"))  # 16.66 × 7
     api.create_order(lines=[per_unit_vat])
+    api.create_order(lines=[line("c", "100.00", 1, amountWoVat=Decimal("83.34"))])
     api.create_order(lines=[line("b", "1000.00", 2, "RUS_VAT22")])
 
 

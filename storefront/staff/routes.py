@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..invoicebox import InvoiceboxError
-from ..models import Refund
+from ..models import Order, Refund
 from ..payments.cancel import cancel_order
 from ..payments.refunds import (
     LineChoice,
@@ -83,7 +83,8 @@ def sync(number: str):
             payment_changed = sync_payment(order)
             refunds_changed = refresh_refunds(order, force=True)
         except InvoiceboxError:
-            flash(UNREACHABLE, "error")
+            flash("Invoicebox could not be reached to read the refunds; try again in a moment.",
+                  "error")
         else:
             changed = payment_changed or refunds_changed
             flash("Synced with Invoicebox: " + ("the order was updated." if changed
@@ -145,7 +146,7 @@ def _selection(form: RefundForm) -> RefundSelection:
     )
 
 
-def _after_refund(order, issued: Refund):
+def _after_refund(order: Order, issued: Refund):
     """Where staff land once a refund was sent (or found sent by the same form)."""
     label = f"{issued.merchant_order_id} for {money(issued.amount)}"
     status = RefundStatus(issued.status)

@@ -34,15 +34,23 @@ DEFAULT_STATE = Path("instance") / "sandbox.sqlite3"
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     env = os.environ
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default=env.get("SANDBOX_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(env.get("SANDBOX_PORT", "8001")))
-    parser.add_argument("--state", type=Path, default=Path(env.get("SANDBOX_STATE",
-                                                                   DEFAULT_STATE)))
-    parser.add_argument("--config", type=Path, default=env.get("SANDBOX_CONFIG") or None)
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="A local stand-in for the Invoicebox payment gateway, API v3.")
+    parser.add_argument("--host", default=env.get("SANDBOX_HOST", "127.0.0.1"),
+                        help="interface to listen on (SANDBOX_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=int(env.get("SANDBOX_PORT", "8001")),
+                        help="port, 0 for any free one (SANDBOX_PORT, default 8001)")
+    parser.add_argument("--state", type=Path,
+                        default=Path(env.get("SANDBOX_STATE", DEFAULT_STATE)),
+                        help=f"SQLite file or directory (SANDBOX_STATE, default {DEFAULT_STATE})")
+    parser.add_argument("--config", type=Path, default=env.get("SANDBOX_CONFIG") or None,
+                        help="JSON file with further merchants and switches (SANDBOX_CONFIG)")
     parser.add_argument("--reset", action="store_true", help="start with empty state")
-    parser.add_argument("--ready-file", type=Path, help="write the bound port here when ready")
-    parser.add_argument("--log-level", default=env.get("SANDBOX_LOG_LEVEL", "INFO"))
+    parser.add_argument("--ready-file", type=Path,
+                        help="write {port, url, pid} here once listening")
+    parser.add_argument("--log-level", default=env.get("SANDBOX_LOG_LEVEL", "INFO"),
+                        help="logging level (SANDBOX_LOG_LEVEL, default INFO)")
     return parser.parse_args(argv)
 
 

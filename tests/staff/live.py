@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TypeVar
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -28,23 +25,10 @@ from tests.support.sandbox import SandboxProcess
 
 from .helpers import STAFF_EMAIL, STAFF_PASSWORD, sign_in
 
-T = TypeVar("T")
 # Nothing listens here: notifications sent to the shop are lost.
 NOWHERE = "http://127.0.0.1:9"
 BUYER = CustomerDetails(type="private", name="Мария Иванова", email="maria@mail.ru",
                         phone="79001112233")
-
-
-def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll ``check`` until it returns something truthy (a test of an asynchronous party)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class ShopOnSandbox:

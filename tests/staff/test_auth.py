@@ -9,6 +9,7 @@ import pytest
 from storefront.extensions import db
 from storefront.models import LoginAttempt, now_utc
 from storefront.staff.throttle import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL
+from tests.support.shop import csrf_token
 
 from .helpers import STAFF_EMAIL, STAFF_PASSWORD, sign_in
 
@@ -158,8 +159,7 @@ def test_the_throttle_holds_across_app_instances(make_app, staff, app):
 def test_logout_needs_the_csrf_token(make_app, staff):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    page = client.get("/staff/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
     client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD,
                                       "csrf_token": token})
     assert client.post("/staff/logout").status_code == 400

@@ -6,9 +6,10 @@ import pytest
 
 from storefront.extensions import db
 from storefront.models import GatewayCall
+from tests.sandbox.helpers import eventually
 from tests.support.sandbox import SandboxError
 
-from .live import NOWHERE, ShopOnSandbox, wait_for
+from .live import NOWHERE, ShopOnSandbox
 
 COFFEE = "CB-ETH-250"
 
@@ -86,8 +87,7 @@ def test_cancel_whose_answer_is_lost_reads_the_order_back(make_app, sandbox):
             db.select(GatewayCall).order_by(GatewayCall.id)).scalars()]
     assert calls[-2:] == [("DELETE", "unknown"), ("GET", "ok")]
 
-    wait_for(lambda: shop.gateway.get_order(invoicebox_id).status == "canceled",
-             what="the held DELETE to go through")
+    eventually(lambda: shop.gateway.get_order(invoicebox_id).status == "canceled")
     again = client.post(f"/staff/orders/{number}/cancel")  # DELETE of a canceled order: 200
     assert f"Order {number} canceled." in client.get(again.headers["Location"]).get_data(
         as_text=True)

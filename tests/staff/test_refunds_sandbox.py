@@ -18,9 +18,11 @@ from storefront.invoicebox import (
     InvoiceboxClient,
 )
 from storefront.models import Refund
+from tests.sandbox.helpers import eventually
+from tests.support.shop import csrf_token
 
 from .helpers import STAFF_EMAIL, STAFF_PASSWORD
-from .live import NOWHERE, ShopOnSandbox, refund_data, refund_form, wait_for
+from .live import NOWHERE, ShopOnSandbox, refund_data, refund_form
 
 COFFEE, MUG = "CB-ETH-250", "MUG-CER-300"
 ZERO = (Decimal(0), Decimal(0))
@@ -154,7 +156,7 @@ def test_the_sandbox_refuses_an_over_refund_that_slipped_past_the_precheck(shop)
     ours = threading.Thread(target=lambda: result.update(response=client.post(
         f"/staff/orders/{number}/refund", data=refund_data(token, skus, everything=True))))
     ours.start()
-    wait_for(lambda: _refunds(shop, number), what="our pending refund")
+    eventually(lambda: _refunds(shop, number))
     other = InvoiceboxClient(shop.sandbox.url, shop.sandbox.token, api_version="l3")
     basket = Basket()
     basket.add_remainder_of(next(i for i in other.get_refundable_items(
@@ -234,7 +236,7 @@ def test_a_lost_answer_is_reconciled_by_merchant_order_id_and_never_resent(make_
     assert refused.status_code == 422
     assert "is still waiting for Invoicebox" in refused.get_data(as_text=True)
 
-    [remote] = wait_for(lambda: shop.sandbox_refunds(number), what="the held refund")
+    [remote] = eventually(lambda: shop.sandbox_refunds(number))
     client.post(f"/staff/orders/{number}/sync")
     [refund] = _refunds(shop, number)
     assert refund.status == "created" and refund.invoicebox_refund_id == remote["id"]
@@ -248,8 +250,7 @@ def test_a_forged_refund_post_without_the_csrf_token_changes_nothing(make_app, s
                              STOREFRONT_PUBLIC_URL=NOWHERE), sandbox)
     number = shop.paid_order({COFFEE: 2, MUG: 1})
     client = shop.app.test_client()
-    login = client.get("/staff/login").get_data(as_text=True)
-    csrf = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    csrf = csrf_token(client.get("/staff/login").get_data(as_text=True))
     client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD,
                                       "csrf_token": csrf})
     token, skus = refund_form(client, number)

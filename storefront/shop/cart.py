@@ -19,6 +19,8 @@ from ..models import Product
 from ..payments import LineDraft, basket_for
 
 SESSION_KEY = "cart"
+# The public links of the last few orders placed from this browser (see checkout).
+RECENT_ORDERS_KEY = "recent_orders"
 MIN_QUANTITY = 1
 MAX_QUANTITY = 99
 

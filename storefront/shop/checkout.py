@@ -6,10 +6,9 @@ from flask import flash, redirect, render_template, request, session, url_for
 
 from ..payments import CustomerDetails, EmptyCart, find_order, pay, place_order
 from . import bp, cart
+from .cart import RECENT_ORDERS_KEY
 from .forms import CheckoutForm
 from .orders import respond_to_payment
-
-RECENT_ORDERS_KEY = "recent_orders"
 
 
 @bp.route("/checkout", methods=["GET", "POST"])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, session, url_for
 
 from ..extensions import db
-from ..models import Product
+from ..models import Order, Product
+from ..states import OrderStatus
 from . import bp, cart
+from .cart import RECENT_ORDERS_KEY
 from .forms import AddToCartForm, QuantityForm, RemoveForm
 
 
@@ -33,6 +35,7 @@ def view_cart():
     return render_template(
         "shop/cart.html",
         cart=cart.load(),
+        unpaid_orders=_unpaid_recent_orders(),
         quantity_form=QuantityForm(),
         remove_form=RemoveForm(),
     )
@@ -76,6 +79,20 @@ def remove_from_cart():
     if form.validate() and cart.remove(form.product.data):
         flash("Removed from your cart.", "success")
     return redirect(url_for("shop.view_cart"), 303)
+
+
+def _unpaid_recent_orders() -> list[Order]:
+    """Orders this browser placed that still wait for payment: checking out moves the cart
+    into an order, so the cart page is where a buyer looks for it after a failed payment."""
+    tokens = [t for t in session.get(RECENT_ORDERS_KEY, []) if isinstance(t, str)][:5]
+    if not tokens:
+        return []
+    waiting = (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
+    return list(db.session.execute(
+        db.select(Order)
+        .where(Order.public_token.in_(tokens), Order.status.in_([s.value for s in waiting]))
+        .order_by(Order.created_at.desc())
+    ).scalars())
 
 
 def _product_or_404(slug: str) -> Product:

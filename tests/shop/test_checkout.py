@@ -311,3 +311,16 @@ def test_the_checkout_form_needs_its_csrf_token(make_app, invoicebox):
     assert invoicebox.created == []
     assert submit_checkout(client, token, csrf_token=csrf).status_code == 303
     assert len(invoicebox.created) == 1
+
+
+def test_after_a_failure_the_cart_page_leads_back_to_the_saved_order(app, client, invoicebox):
+    invoicebox.create_mode = "error500"
+    buy(client, (("french-press-350", 2),))
+    order = only_order(app)
+    cart = client.get("/cart").text
+    assert f'<a href="/orders/{order.public_token}">{order.number}</a>' in cart
+    assert "is saved and waiting for payment" in cart
+    with app.app_context():
+        db.session.execute(db.update(Order).values(status="paid"))
+        db.session.commit()
+    assert order.number not in client.get("/cart").text

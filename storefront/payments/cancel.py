@@ -26,7 +26,7 @@ from .sync import (
     sync_payment,
 )
 
-__all__ = ["CancelOutcome", "cancel_order"]
+__all__ = ["CANCELABLE", "CancelOutcome", "cancel_order"]
 
 log = logging.getLogger(__name__)
 

@@ -48,6 +48,7 @@ from .checkout import settle_seconds
 from .events import record_event
 
 __all__ = [
+    "REFUNDABLE",
     "LineChoice",
     "RefundError",
     "RefundSelection",
@@ -61,6 +62,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 # The order page refreshes unfinished refunds at most this often per order.
 REFRESH_INTERVAL = timedelta(seconds=5)
 _FINAL = {RefundStatus.COMPLETED, RefundStatus.CANCELED, RefundStatus.REJECTED}
@@ -311,7 +313,7 @@ def create_refund(
 
 def _fresh_positions(order: Order) -> tuple[Payment, list[RefundablePosition]]:
     """Inside the serialised section: settle pending refunds, then read what is left."""
-    if OrderStatus(order.status) not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+    if OrderStatus(order.status) not in REFUNDABLE:
         raise RefundError("Only a paid order can be refunded.")
     payment = _paid_payment(order)
     if _reconcile_pending(order, payment).unresolved:
@@ -463,7 +465,7 @@ def _apply_status(order: Order, refund: Refund, target: RefundStatus,
 
 def _settle_order_status(order: Order, remaining: int) -> bool:
     """Partially refunded / refunded, from what Invoicebox still lets us refund."""
-    if OrderStatus(order.status) not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+    if OrderStatus(order.status) not in REFUNDABLE:
         return False
     if remaining <= 0:
         target = OrderStatus.REFUNDED

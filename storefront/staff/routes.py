@@ -11,8 +11,9 @@ from flask_login import current_user
 from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
-from ..payments.cancel import cancel_order
+from ..payments.cancel import CANCELABLE, cancel_order
 from ..payments.refunds import (
+    REFUNDABLE,
     LineChoice,
     RefundError,
     RefundSelection,
@@ -32,8 +33,6 @@ from .timeline import order_timeline
 log = logging.getLogger(__name__)
 
 UNREACHABLE = "Invoicebox could not be reached. Nothing was changed; try again in a moment."
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
-CANCELABLE = (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
 
 
 @bp.get("/")

@@ -14,19 +14,10 @@ Views call these functions and never the Invoicebox client directly:
 * :func:`record_event` adds a line to an order's history.
 """
 
-from .checkout import (
-    CustomerDetails,
-    EmptyCart,
-    LineDraft,
-    Outcome,
-    PaymentResult,
-    basket_for,
-    find_order,
-    pay,
-    place_order,
-)
+from .checkout import Outcome, PaymentResult, pay, settle_seconds
 from .events import record_event
 from .notifications import MAX_BODY_BYTES, MONITORING_ID, Reply, handle_notification
+from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .sync import (
     ConcurrentChange,
     PaidResult,
@@ -64,5 +55,6 @@ __all__ = [
     "place_order",
     "record_event",
     "retry_on_conflict",
+    "settle_seconds",
     "sync_payment",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from storefront.shop.formatting import money, vat_label
 from storefront.shop.validators import inn_is_valid, kpp_is_valid, normalize_phone
@@ -81,3 +83,17 @@ def test_kpp_format(kpp, valid):
 )
 def test_phone_numbers_are_normalised_to_digits(raw, digits):
     assert normalize_phone(raw) == digits
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12))
+def test_formatted_money_reads_back_as_the_same_kopecks(kopecks):
+    text = money(kopecks)
+    digits = text.removesuffix(f"{NBSP}₽").replace(NBSP, "").replace("−", "-").replace(",", "")
+    assert int(digits) == kopecks
+    assert "\n" not in text and " " not in text  # only no-break spaces: it never wraps
+
+
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_every_ten_digit_inn_has_exactly_one_valid_check_digit(first_nine):
+    valid = [d for d in "0123456789" if inn_is_valid(first_nine + d)]
+    assert len(valid) == 1

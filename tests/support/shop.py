@@ -4,8 +4,9 @@ Usage::
 
     app = make_app(INVOICEBOX_API_URL=sandbox.url)
     with LiveShop(app) as shop:                         # http://127.0.0.1:<free port>
-        token = checkout(shop.url, [("french-press-350", 2)])   # -> the paymentUrl
-        ...
+        answer = checkout(shop.url, [("french-press-350", 2)])
+        answer.location                                 # 303 to the sandbox's paymentUrl
+        token = checkout_paid_order(shop, sandbox)      # bought, paid, confirmed
 
 ``LiveShop(app)`` serves ``app`` with a threaded werkzeug server on a free loopback port
 and points its ``STOREFRONT_PUBLIC_URL`` at itself, so that the URLs it gives Invoicebox
@@ -30,7 +31,6 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -112,10 +112,10 @@ class FakeInvoicebox:
             return 422, headers, json.dumps(fixture_json("contract-validation-response.json"))
         if self.create_mode == "error500":
             return 500, headers, json.dumps(fixture_json("contract-server-error-response.json"))
+        if self.create_mode == "timeout":
+            return 0, {}, requests.exceptions.ReadTimeout("read timed out")
         order = self._store(sent)
-        if self.create_mode in ("timeout", "timeout_created"):
-            if self.create_mode == "timeout":
-                del self.orders[order["id"]]
+        if self.create_mode == "timeout_created":
             return 0, {}, requests.exceptions.ReadTimeout("read timed out")
         return 200, headers, json.dumps({"data": order, "extendedData": []})
 
@@ -169,10 +169,6 @@ def encode(body: Mapping[str, Any] | list[Any]) -> bytes:
 def signed_headers(raw: bytes, key: str = DEMO_NOTIFICATION_KEY,
                    algorithm: str = "sha1") -> dict[str, str]:
     return {"Content-Type": "application/json", "X-Signature": sign(raw, key, algorithm)}
-
-
-def money(amount: str) -> Decimal:
-    return Decimal(amount)
 
 
 class LiveShop:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 
@@ -12,6 +12,7 @@ staff_cli = AppGroup("staff", help="Manage staff accounts.")
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Load the catalog (and, in demo mode, the demo staff account). Safe to repeat."""
     from .catalog import seed_catalog

@@ -90,6 +90,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         ),
         "STOREFRONT_PAYMENT_LANGUAGE": get("STOREFRONT_PAYMENT_LANGUAGE", "ru"),
         "SESSION_COOKIE_SECURE": mode == "production",
+        # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
+        "STOREFRONT_TRUSTED_PROXIES": int(
+            _number(get("STOREFRONT_TRUSTED_PROXIES", "0") or "0", "STOREFRONT_TRUSTED_PROXIES", 0)
+        ),
     }
     validate(settings)
     return settings
@@ -115,13 +119,15 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _number(value: str | None, name: str) -> float:
+def _number(value: str | None, name: str, minimum: float | None = None) -> float:
     try:
         number = float(value or "")
     except ValueError:
         raise ConfigError(f"{name} must be a number, not {value!r}") from None
-    if number <= 0:
+    if minimum is None and number <= 0:
         raise ConfigError(f"{name} must be positive")
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}")
     return number
 
 

@@ -35,6 +35,15 @@ MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 def init_app(app: Flask) -> None:
+    proxies = int(app.config.get("STOREFRONT_TRUSTED_PROXIES", 0))
+    if proxies:
+        # Behind a reverse proxy every request would otherwise come from the proxy's
+        # address (one throttle bucket for everyone) and look like plain http.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     # Flask's defaults already hold these keys, so they are set, not defaulted.
     app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or MAX_CONTENT_LENGTH
     app.config["SESSION_COOKIE_HTTPONLY"] = True

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from storefront import create_app
 from tests.conftest import test_config
 
@@ -46,3 +48,19 @@ def test_one_structured_line_per_request(client, caplog):
     assert record["route"] == "/healthz"
     assert record["status"] == 200
     assert record["method"] == "GET"
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_forwarded_headers_count_only_from_trusted_proxies(make_app, proxies, expected):
+    from flask import request
+
+    app = make_app(STOREFRONT_TRUSTED_PROXIES=proxies)
+    seen = {}
+
+    @app.get("/_whoami")
+    def whoami():
+        seen["addr"] = request.remote_addr
+        return "ok"
+
+    app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen["addr"] == expected

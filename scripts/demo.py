@@ -8,7 +8,8 @@
 
 ``STOREFRONT_PORT`` and ``SANDBOX_PORT`` move them; the shop's public URL follows its port
 and its ``INVOICEBOX_API_URL`` follows the sandbox's. ``DATABASE_URL`` and ``SANDBOX_STATE``
-move the two databases. One Ctrl-C (or SIGTERM) stops both.
+move the two databases; ``WEB_CONCURRENCY`` serves the shop with that many gunicorn
+workers. One Ctrl-C (or SIGTERM) stops both.
 If either dies, the other is stopped too and the script exits non-zero.
 """
 
@@ -39,11 +40,17 @@ log = logging.getLogger("demo")
 
 
 def shop_server_command(port: int) -> list[str]:
-    """How the shop is served: Flask's threaded werkzeug server, as ``flask run`` does.
+    """How the shop is served.
 
-    This is the one place to change to serve it differently (e.g. gunicorn with
-    ``WEB_CONCURRENCY`` workers): everything else only needs the port to answer.
+    With ``WEB_CONCURRENCY`` set, gunicorn runs that many worker processes, as
+    ``make serve`` does in production; otherwise Flask's threaded werkzeug server, as
+    ``flask run`` does. Everything else only needs the port to answer.
     """
+    workers = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if workers:
+        # gunicorn.conf.py reads the bind address and worker count from the environment.
+        return [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+                "--workers", workers, "--bind", f"{HOST}:{port}"]
     return [sys.executable, "-m", "flask", "--app", "storefront", "run", "--host", HOST,
             "--port", str(port), "--with-threads", "--no-reload", "--no-debugger"]
 

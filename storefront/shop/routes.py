@@ -12,14 +12,12 @@ from ..states import OrderStatus
 from . import bp, cart
 from .cart import RECENT_ORDERS_KEY
 from .forms import AddToCartForm, QuantityForm, RemoveForm
+from .grid import catalog_grid
 
 
 @bp.get("/")
 def catalog():
-    products = db.session.execute(
-        db.select(Product).where(Product.active.is_(True)).order_by(Product.position, Product.id)
-    ).scalars().all()
-    return render_template("shop/catalog.html", products=products, form=AddToCartForm())
+    return render_template("shop/catalog.html", grid=catalog_grid())
 
 
 @bp.get("/products/<slug>")

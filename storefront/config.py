@@ -89,6 +89,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             get("STOREFRONT_ORDER_TTL_HOURS", "24"), "STOREFRONT_ORDER_TTL_HOURS"
         ),
         "STOREFRONT_PAYMENT_LANGUAGE": get("STOREFRONT_PAYMENT_LANGUAGE", "ru"),
+        "STOREFRONT_CATALOG_CACHE_SECONDS": _number(
+            get("STOREFRONT_CATALOG_CACHE_SECONDS", "30"), "STOREFRONT_CATALOG_CACHE_SECONDS", 0
+        ),
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
         "STOREFRONT_TRUSTED_PROXIES": int(

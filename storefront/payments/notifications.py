@@ -27,10 +27,11 @@ the first that fails decides the reply:
 ==  ==========================================================  ======================
 
 Every notification is stored as a :class:`~storefront.models.Notification` row (raw
-body, signature verdict, the ids it names, the reply, whether it changed anything) in
-its own commit after the business transaction. Ids are only read from bodies whose
-signature was valid. If storing fails the reply becomes ``out_of_service`` so the
-gateway sends it again.
+body, signature verdict, the ids it names, the reply, whether it changed anything): in
+the same transaction as the change it made, so no change is ever without its record, or
+in a commit of its own when it was refused early or its transaction failed. Ids are
+only read from bodies whose signature was valid. If storing fails the reply becomes
+``out_of_service`` so the gateway sends it again.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..invoicebox import parse_datetime, verify_signature
@@ -117,14 +119,17 @@ def handle_notification(body: bytes | None, signature: str | None) -> Reply:
     try:
         reply = _verify(body, signature, record)
         if reply is None:
-            reply = retry_on_conflict(lambda: _apply(body or b"", record))
+            # The change and its record commit together: no payment without its notification.
+            reply = retry_on_conflict(lambda: _keep(record, _apply(body or b"", record)))
+        else:
+            reply = _store(record, reply)
     except Exception:
         log.exception("notification %s: failed while applying", record.invoicebox_order_id)
         db.session.rollback()
         record.applied = False
-        reply = out_of_service()
+        reply = _store(record, out_of_service())
     _log(record, reply)
-    return _store(record, reply)
+    return reply
 
 
 def _verify(body: bytes | None, signature: str | None, record: _Record) -> Reply | None:
@@ -181,7 +186,7 @@ def _apply(body: bytes, record: _Record) -> Reply:
         return SUCCESS
     if status not in PAID_STATUSES:
         return _reject(order, "order_wrong_status", f"Status {status!r} is not handled.")
-    if is_paid(order):
+    if is_paid(order) and payment.status != PaymentStatus.COMPLETED:
         db.session.refresh(payment)  # read after the order: was it this payment that paid?
     if payment.status == PaymentStatus.COMPLETED:
         return SUCCESS
@@ -212,7 +217,10 @@ def _reject(order: Order, code: str, message: str) -> Reply:
 def _payment_by(column: Any, value: str | None) -> Payment | None:
     if not value:
         return None
-    return db.session.execute(db.select(Payment).where(column == value)).scalar_one_or_none()
+    # The order comes in the same statement: one round trip, and one consistent snapshot
+    # of the payment and the order it belongs to.
+    query = db.select(Payment).options(joinedload(Payment.order)).where(column == value)
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def _text(value: object) -> str | None:
@@ -240,29 +248,38 @@ def _log(record: _Record, reply: Reply) -> None:
     )
 
 
+def _keep(record: _Record, reply: Reply) -> Reply:
+    """Add the notification and our verdict to the current transaction."""
+    db.session.add(_notification_row(record, reply))
+    return reply
+
+
 def _store(record: _Record, reply: Reply) -> Reply:
     """Keep the notification and our verdict, in a commit of its own."""
     try:
-        db.session.add(
-            Notification(
-                raw_body=record.raw_body,
-                signature_valid=record.signature_valid,
-                invoicebox_order_id=(record.invoicebox_order_id or None) and
-                record.invoicebox_order_id[:64],
-                merchant_order_id=(record.merchant_order_id or None) and
-                record.merchant_order_id[:256],
-                gateway_status=(record.gateway_status or None) and record.gateway_status[:50],
-                order_id=record.order_id,
-                payment_id=record.payment_id,
-                reply_status=reply.status,
-                reply_code=reply.code,
-                reply_message=reply.message,
-                applied=record.applied,
-            )
-        )
+        db.session.add(_notification_row(record, reply))
         db.session.commit()
     except Exception:
         log.exception("notification %s: could not be stored", record.invoicebox_order_id)
         db.session.rollback()
         return out_of_service()
     return reply
+
+
+def _notification_row(record: _Record, reply: Reply) -> Notification:
+    def clip(value: str | None, size: int) -> str | None:
+        return value[:size] if value else None
+
+    return Notification(
+        raw_body=record.raw_body,
+        signature_valid=record.signature_valid,
+        invoicebox_order_id=clip(record.invoicebox_order_id, 64),
+        merchant_order_id=clip(record.merchant_order_id, 256),
+        gateway_status=clip(record.gateway_status, 50),
+        order_id=record.order_id,
+        payment_id=record.payment_id,
+        reply_status=reply.status,
+        reply_code=reply.code,
+        reply_message=reply.message,
+        applied=record.applied,
+    )

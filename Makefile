@@ -29,6 +29,13 @@ serve: install
 	$(VENV)/bin/flask --app storefront db upgrade
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
+## bench: the shop under gunicorn vs a bare Flask ceiling, with wrk; writes bench-results.json
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else echo "wrk is missing: install it with 'sudo apt-get install -y wrk'." >&2; exit 1; fi; }
+	$(PY) scripts/bench.py
+
 ## lint: ruff over everything
 lint: install
 	$(VENV)/bin/ruff check .

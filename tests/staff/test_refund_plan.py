@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from storefront.invoicebox import RefundableItem
-from storefront.payments.refunds import (
+from storefront.payments.refund_plan import (
     LineChoice,
     RefundError,
     RefundSelection,

@@ -2,7 +2,8 @@
 
 import os
 
-bind = f"{os.environ.get('STOREFRONT_HOST', '127.0.0.1')}:{os.environ.get('STOREFRONT_PORT', '8000')}"
+_host = os.environ.get("STOREFRONT_HOST", "127.0.0.1")
+bind = f"{_host}:{os.environ.get('STOREFRONT_PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let one worker wait on the gateway (up to the write timeout) while
 # serving other buyers.

@@ -20,8 +20,9 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(PY) scripts/demo.py
 
-## test: install what the tests need (Chromium included) and run every test
+## test: install what the tests need (Chromium included), lint, and run every test
 test: install chromium
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## serve: production server: migrate, then gunicorn with $$WEB_CONCURRENCY workers (default 2)

@@ -1,0 +1,58 @@
+"""Fixtures for the production-footing tests: the shop under gunicorn on PostgreSQL.
+
+Starting gunicorn with its workers, and preparing a database with the shop's commands, takes
+a few seconds, so one shop serves every test of a module. Tests stay independent by working
+on orders of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL
+from tests.support.sandbox import SandboxProcess
+
+from .live import ProductionShop
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards: ``tests/conftest.py``'s
+    fixture of the same name, but one per module, as the shop that uses it is."""
+    name = f"storefront_prod_{secrets.token_hex(6)}"
+    try:
+        admin = psycopg.connect(TEST_DATABASE_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at TEST_DATABASE_URL: {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = TEST_DATABASE_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    """The gateway. Its API rate limit is off: a race test sends dozens of calls within
+    a second, and a 429 on a create (never retried) would hide what is being tested."""
+    with SandboxProcess(tmp_path_factory.mktemp("sandbox"),
+                        config={"rate_limit": {"enabled": False}}) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def live_shop(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
+              sandbox: SandboxProcess) -> Iterator[ProductionShop]:
+    """The shop under gunicorn, production mode, several workers, ready to serve."""
+    with ProductionShop(tmp_path_factory.mktemp("shop"), postgres_url, sandbox) as shop:
+        yield shop

@@ -102,6 +102,10 @@ def create_refund(
     if existing is not None:
         return _same_form(existing, order)
     order = _lock(order)
+    # A copy of this same form may have held the lock first; show what it made.
+    existing = _by_form_token(form_token)
+    if existing is not None:
+        return _same_form(existing, order)
     try:
         payment, positions = _fresh_positions(order)
         plan = plan_refund(positions, selection, {line.sku for line in order.lines})

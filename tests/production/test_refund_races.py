@@ -57,6 +57,10 @@ def test_the_same_refund_form_sent_eight_times_at_once_refunds_once(live_shop):
     # One of two units: a second refund of the same would still fit, so only the form's
     # token (not a lack of money) can stop the copies.
     form = staff.refund_form(placed.number, quantities={sku: 1})
+    # Invoicebox takes a second to answer the refund (well within the write timeout), so
+    # the copies certainly meet the first one while its answer is still on the way.
+    live_shop.sandbox.scenario("api_timeout", seconds=1, method="POST",
+                               path="/billing/api/order/refund-order")
 
     answers = submit_together(live_shop, staff, placed.number, [form] * 8)
 
@@ -68,13 +72,9 @@ def test_the_same_refund_form_sent_eight_times_at_once_refunds_once(live_shop):
     assert (number, amount, token) == (f"R-{placed.number}-1", price, form["form_token"])
     assert status in ("created", "completed")
     assert record["status"] == "partially_refunded"
-    # Every copy is answered: sent to the order page, or told that the refund is on its way.
-    codes = [a.status_code for a in answers]
-    assert set(codes) <= {302, 422} and 302 in codes, codes
-    for refused in (a for a in answers if a.status_code == 422):
-        assert "still waiting for Invoicebox" in form_error(refused.text)
-    assert {a.headers.get("Location") for a in answers if a.status_code == 302} == {
-        f"/staff/orders/{placed.number}"}
+    # Every copy is shown the one refund the form made: a double click is not an error.
+    assert [a.status_code for a in answers] == [302] * 8
+    assert {a.headers.get("Location") for a in answers} == {f"/staff/orders/{placed.number}"}
     assert decimal_to_kopecks(refundable(live_shop, placed.invoicebox_id)[sku]) == price
 
 

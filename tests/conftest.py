@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,10 @@ TEST_DATABASE_URL = os.environ.get(
 )
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"storefront_test_{secrets.token_hex(6)}"
+@contextmanager
+def fresh_postgres_database(prefix: str = "storefront_test") -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
     try:
         admin = psycopg.connect(TEST_DATABASE_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as error:
@@ -113,6 +114,13 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

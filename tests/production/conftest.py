@@ -7,14 +7,11 @@ on orders of their own.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import fresh_postgres_database
 from tests.support.sandbox import SandboxProcess
 
 from .live import ProductionShop
@@ -22,23 +19,9 @@ from .live import ProductionShop
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards: ``tests/conftest.py``'s
-    fixture of the same name, but one per module, as the shop that uses it is."""
-    name = f"storefront_prod_{secrets.token_hex(6)}"
-    try:
-        admin = psycopg.connect(TEST_DATABASE_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable at TEST_DATABASE_URL: {error}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = TEST_DATABASE_URL.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh PostgreSQL database per module, as the shop that uses it is."""
+    with fresh_postgres_database("storefront_prod") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

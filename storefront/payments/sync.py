@@ -135,6 +135,10 @@ def mark_closed(payment: Payment, status: str) -> bool:
     Invoicebox order). Either way the buyer can pay again with a fresh attempt.
     """
     target = PaymentStatus.EXPIRED if status == "expired" else PaymentStatus.CANCELED
+    # Locked in mark_paid's order: a second copy of the same news waits here and then
+    # finds the payment already closed, so the history says it once.
+    _locked(Order, payment.order_id)
+    payment = _locked(Payment, payment.id)
     if not can_transition(PaymentStatus(payment.status), target):
         return False
     transition(payment, target)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from storefront.invoicebox import InvoiceboxClient, gateway_json, sign
+
 from .flows import order_record, pay_quietly, place_order, second_invoicebox_order
 from .live import at_once, post_from_thread
 
@@ -59,3 +61,21 @@ def test_two_invoicebox_orders_paying_one_order_at_once_pay_it_once(live_shop, r
     [winner] = [ib for _, ib, status, paid in record["payments"] if status == "completed" and paid]
     winner_index = (placed.invoicebox_id, other_id).index(winner)
     assert answers[winner_index].json() == {"status": "success"}
+
+
+def test_twenty_identical_cancel_notifications_close_the_payment_once(live_shop):
+    placed = place_order(live_shop, [("demerara-sugar-500", 1)])
+    client = InvoiceboxClient(live_shop.sandbox.url, live_shop.sandbox.token)
+    canceled = client.cancel_order(placed.invoicebox_id)
+    assert canceled.status == "canceled"
+    raw = gateway_json(canceled.raw)
+    headers = {"Content-Type": "application/json",
+               "X-Signature": sign(raw, live_shop.sandbox.notification_key)}
+
+    answers = at_once(SENDERS, lambda _: post_from_thread(live_shop.url + URL, raw, headers))
+
+    assert [(a.status_code, a.json()) for a in answers] == [(200, {"status": "success"})] * SENDERS
+    record = order_record(live_shop, placed.number)
+    assert record["payments"] == [(1, placed.invoicebox_id, "canceled", False)]
+    assert record["status"] == "new"
+    assert record["events"].count("payment_canceled") == 1

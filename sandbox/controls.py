@@ -137,7 +137,7 @@ def notify_order(order_id: str) -> Response:
     svc = services()
     doc = load_order(order_id)
     merchant = svc.merchant(doc["merchantId"])
-    url = doc.get("notificationUrl") or (merchant.notification_url if merchant else None)
+    url = orders.notification_url(doc, merchant)
     if merchant is None or not url:
         raise ApiError(422, "no_notification_url", "Neither the order nor its merchant has a"
                        " notification URL")

@@ -20,6 +20,7 @@ from .errors import wrong_status
 from .store import dump_doc, load_doc
 
 if TYPE_CHECKING:
+    from .config import Merchant
     from .services import Services
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,12 @@ def number_taken(conn: sqlite3.Connection, merchant_id: str, merchant_order_id: 
     ).fetchone() is not None
 
 
+def notification_url(doc: dict[str, Any], merchant: Merchant | None) -> str | None:
+    """Where notifications about ``doc`` go: its own ``notificationUrl``, else the merchant's
+    (CONTRACT §5.1)."""
+    return doc.get("notificationUrl") or (merchant.notification_url if merchant else None)
+
+
 def transition(svc: Services, conn: sqlite3.Connection, doc: dict[str, Any],
                status: str, operation: str | None = None, *, hold: bool = False) -> list[int]:
     """Move ``doc`` to ``status`` and persist it. Returns queued notification ids.
@@ -135,9 +142,8 @@ def transition(svc: Services, conn: sqlite3.Connection, doc: dict[str, Any],
     if merchant is None:
         log.warning("order %s belongs to an unconfigured merchant; not notified", doc["id"])
         return []
-    url = doc.get("notificationUrl") or merchant.notification_url
-    return svc.notifier.enqueue(conn, render(doc, svc.public_base()), merchant, url=url,
-                                hold=hold)
+    return svc.notifier.enqueue(conn, render(doc, svc.public_base()), merchant,
+                                url=notification_url(doc, merchant), hold=hold)
 
 
 def expire_due(svc: Services, conn: sqlite3.Connection) -> int:

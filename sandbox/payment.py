@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .orders import in_container, pay_container
+from .orders import in_container, notification_url, pay_container
 from .services import Services
 
 
@@ -33,7 +33,7 @@ def pay(svc: Services, container_id: str) -> PayResult:
     if not any(doc["status"] == "created" for doc in docs):
         return PayResult([])
     merchant = svc.merchant(docs[0]["merchantId"])
-    url = docs[0].get("notificationUrl") or (merchant.notification_url if merchant else None)
+    url = notification_url(docs[0], merchant)
     synchronous = merchant is not None and merchant.shipment_control
     if svc.scenarios.take("notification_before_redirect", target=url or ""):
         synchronous = True

@@ -11,7 +11,7 @@ from .maintenance import tick
 from .notifier import attempt_json, notification_json
 from .scenarios import SCENARIOS
 from .services import services
-from .store import load_doc
+from .store import load_docs
 
 bp = Blueprint("admin", __name__)
 
@@ -25,7 +25,7 @@ def index() -> str:
     base = svc.public_base()
     with svc.store.read() as conn:
         order_rows = conn.execute("SELECT doc FROM orders ORDER BY seq DESC LIMIT ?", (LIMIT,))
-        order_docs = [orders.render(load_doc(row["doc"]), base) for row in order_rows]
+        order_docs = [orders.render(doc, base) for doc in load_docs(order_rows)]
         refund_docs = [refunds.render(doc) for doc in refunds.all_refunds(conn)[:LIMIT]]
         attempts = [attempt_json(row) for row in conn.execute(
             "SELECT * FROM attempts ORDER BY id DESC LIMIT ?", (LIMIT,))]

@@ -24,7 +24,7 @@ from .notifier import attempt_json, notification_json
 from .payment import pay
 from .scenarios import SCENARIOS
 from .services import services
-from .store import load_doc
+from .store import load_docs
 
 bp = Blueprint("controls", __name__)
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ def api_orders() -> Response:
         if number is not None:
             sql = "SELECT doc FROM orders WHERE merchant_order_id = ? ORDER BY seq DESC"
             args = (number,)
-        docs = [load_doc(row["doc"]) for row in conn.execute(sql, args)]
+        docs = load_docs(conn.execute(sql, args))
         return json_response({"data": [order_view(conn, doc) for doc in docs]})
 
 

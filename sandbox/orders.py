@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .encoding import format_dt, parse_atom, utcnow
 from .errors import wrong_status
-from .store import dump_doc, load_doc
+from .store import dump_doc, load_docs
 
 if TYPE_CHECKING:
     from .config import Merchant
@@ -86,19 +86,15 @@ def save(conn: sqlite3.Connection, doc: dict[str, Any]) -> None:
     )
 
 
-def _docs(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
-    return [load_doc(row["doc"]) for row in rows]
-
-
 def load(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:
     rows = conn.execute("SELECT doc FROM orders WHERE id = ?", (order_id,)).fetchall()
-    return _docs(rows)[0] if rows else None
+    return load_docs(rows)[0] if rows else None
 
 
 def in_container(conn: sqlite3.Connection, container_id: str) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT doc FROM orders WHERE container_id = ? ORDER BY seq",
                         (container_id,)).fetchall()
-    return _docs(rows)
+    return load_docs(rows)
 
 
 def for_merchants(conn: sqlite3.Connection, merchant_ids: list[str]) -> list[dict[str, Any]]:
@@ -106,7 +102,7 @@ def for_merchants(conn: sqlite3.Connection, merchant_ids: list[str]) -> list[dic
     marks = ", ".join("?" * len(merchant_ids))
     rows = conn.execute(f"SELECT doc FROM orders WHERE merchant_id IN ({marks}) ORDER BY seq",
                         merchant_ids).fetchall()
-    return _docs(rows)
+    return load_docs(rows)
 
 
 def number_taken(conn: sqlite3.Connection, merchant_id: str, merchant_order_id: str) -> bool:
@@ -150,7 +146,7 @@ def expire_due(svc: Services, conn: sqlite3.Connection) -> int:
     """Expire every unpaid order whose expirationDate has passed (lazy and periodic expiry)."""
     rows = conn.execute("SELECT doc FROM orders WHERE status = 'created' AND expires_at <= ?",
                         (time.time(),)).fetchall()
-    for doc in _docs(rows):
+    for doc in load_docs(rows):
         transition(svc, conn, doc, "expired")
     return len(rows)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .encoding import format_dt, new_id, to_decimal, utcnow
 from .errors import ApiError, field, validation, wrong_status
 from .orders import ordered, render_items
-from .store import dump_doc, load_doc
+from .store import dump_doc, load_docs
 
 if TYPE_CHECKING:
     from .services import Services
@@ -42,20 +42,16 @@ def render(doc: dict[str, Any]) -> dict[str, Any]:
     return ordered(dict(doc, basketItems=render_items(doc["basketItems"])), REFUND_KEYS)
 
 
-def _rows_to_docs(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
-    return [load_doc(row["doc"]) for row in rows]
-
-
 def load(conn: sqlite3.Connection, refund_id: str) -> dict[str, Any] | None:
     rows = conn.execute("SELECT doc FROM refunds WHERE id = ?", (refund_id,)).fetchall()
-    return _rows_to_docs(rows)[0] if rows else None
+    return load_docs(rows)[0] if rows else None
 
 
 def for_merchants(conn: sqlite3.Connection, merchant_ids: list[str]) -> list[dict[str, Any]]:
     marks = ", ".join("?" * len(merchant_ids))
     rows = conn.execute(f"SELECT doc FROM refunds WHERE merchant_id IN ({marks}) ORDER BY seq",
                         merchant_ids).fetchall()
-    return _rows_to_docs(rows)
+    return load_docs(rows)
 
 
 def all_refunds(conn: sqlite3.Connection, parent_id: str | None = None) -> list[dict[str, Any]]:
@@ -64,7 +60,7 @@ def all_refunds(conn: sqlite3.Connection, parent_id: str | None = None) -> list[
                             (parent_id,)).fetchall()
     else:
         rows = conn.execute("SELECT doc FROM refunds ORDER BY seq DESC").fetchall()
-    return _rows_to_docs(rows)
+    return load_docs(rows)
 
 
 def _save(conn: sqlite3.Connection, doc: dict[str, Any], complete_at: float | None) -> None:
@@ -77,7 +73,7 @@ def refunded_by_sku(conn: sqlite3.Connection, parent_id: str) -> dict[str, list[
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     rows = conn.execute("SELECT doc FROM refunds WHERE parent_id = ? AND status != 'canceled'",
                         (parent_id,)).fetchall()
-    for refund in _rows_to_docs(rows):
+    for refund in load_docs(rows):
         for item in refund["basketItems"]:
             totals[item["sku"]][0] += to_decimal(item["totalAmount"])
             totals[item["sku"]][1] += to_decimal(item["totalVatAmount"])
@@ -169,6 +165,6 @@ def attach_correction(svc: Services, conn: sqlite3.Connection, refund: dict[str,
 def complete_due(svc: Services, conn: sqlite3.Connection) -> int:
     rows = conn.execute("SELECT doc FROM refunds WHERE status = 'created' AND complete_at <= ?",
                         (time.time(),)).fetchall()
-    for doc in _rows_to_docs(rows):
+    for doc in load_docs(rows):
         transition(svc, conn, doc, "completed")
     return len(rows)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,11 @@ def dump_doc(doc: dict[str, Any]) -> str:
 
 def load_doc(text: str) -> dict[str, Any]:
     return loads(text)
+
+
+def load_docs(rows: Iterable[sqlite3.Row]) -> list[dict[str, Any]]:
+    """The documents of rows selected with a ``doc`` column."""
+    return [load_doc(row["doc"]) for row in rows]
 
 
 class Store:

@@ -15,7 +15,7 @@ from ..encoding import format_dt, to_decimal, utcnow
 from ..errors import ApiError, field, validation, wrong_status
 from ..orders import ordered, render_items
 from ..services import services
-from ..store import dump_doc, load_doc
+from ..store import dump_doc, load_docs
 from . import arithmetic, filters
 from .auth import merchant_ids
 from .common import json_body, many, one
@@ -57,7 +57,7 @@ def create() -> Response:
             raise validation(unknown)
         rows = conn.execute("SELECT doc FROM shipments WHERE order_id = ?",
                             (order["id"],)).fetchall()
-        shipped = sum((_total(d["basketItems"]) for d in map(load_doc, (r["doc"] for r in rows))
+        shipped = sum((_total(d["basketItems"]) for d in load_docs(rows)
                        if d["status"] != "canceled"), Decimal(0))
         left = to_decimal(order["amount"]) - shipped
         if _total(items) > left:
@@ -83,6 +83,5 @@ def list_shipments() -> Response:
         rows = conn.execute(
             f"SELECT doc FROM shipments WHERE merchant_id IN ({', '.join('?' * len(ids))})"
             " ORDER BY id", ids).fetchall()
-    page, meta = filters.apply([load_doc(r["doc"]) for r in rows], query,
-                               filters.SHIPMENT_FIELDS)
+    page, meta = filters.apply(load_docs(rows), query, filters.SHIPMENT_FIELDS)
     return many([render(doc) for doc in page], meta)

@@ -13,7 +13,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_UP, 
 from typing import Any
 
 from ..encoding import to_decimal
-from ..errors import ApiError, field
+from ..errors import ApiError, field, validation
 
 CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")
@@ -101,16 +101,14 @@ def problems(doc: dict[str, Any], policy: str, strict: bool) -> list[tuple[str, 
 def check(doc: dict[str, Any], policy: str, strict: bool) -> None:
     """Raise the 422 of the first broken rule (R6 first: it is a plain validation error)."""
     if "amount" in doc and to_decimal(doc["amount"]) <= 0:
-        raise ApiError(422, "validation", "Validation Error",
-                       [field("amount", "must be greater than 0")])
+        raise validation([field("amount", "must be greater than 0")])
     if "amount" in doc and to_decimal(doc["vatAmount"]) > to_decimal(doc["amount"]):
-        raise ApiError(422, "validation", "Validation Error",
-                       [field("vatAmount", "must not exceed amount")])
+        raise validation([field("vatAmount", "must not exceed amount")])
     bad_quantity = [field(f"basketItems[{i}].quantity", "must be greater than 0")
                     for i, item in enumerate(doc["basketItems"])
                     if to_decimal(item["quantity"]) <= 0]
     if bad_quantity:
-        raise ApiError(422, "validation", "Validation Error", bad_quantity)
+        raise validation(bad_quantity)
     found = problems(doc, policy, strict)
     if found:
         code = found[0][0]

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request
 
 from ..encoding import loads, php_dumps
-from ..errors import ApiError
+from ..errors import ApiError, field, validation
 
 
 def json_body() -> dict[str, Any]:
@@ -18,9 +18,7 @@ def json_body() -> dict[str, Any]:
     except ValueError as exc:
         raise ApiError(400, "bad_request", "Malformed JSON in request body") from exc
     if not isinstance(body, dict):
-        raise ApiError(422, "validation", "Validation Error",
-                       [{"name": "", "code": "wrong_value",
-                         "message": "the request body must be a JSON object"}])
+        raise validation([field("", "the request body must be a JSON object")])
     return body
 
 

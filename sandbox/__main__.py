@@ -4,8 +4,9 @@ Options fall back to ``SANDBOX_HOST``, ``SANDBOX_PORT``, ``SANDBOX_STATE``, ``SA
 and ``SANDBOX_LOG_LEVEL``; defaults are 127.0.0.1:8001 and ``instance/sandbox.sqlite3``.
 ``--state`` names the SQLite file (or a directory to hold ``sandbox.sqlite3``); the state
 survives restarts unless ``--reset`` is given. ``--port 0`` takes any free port; with
-``--ready-file`` the sandbox writes ``{"port": ..., "url": ...}`` there once it listens.
-``SANDBOX_PUBLIC_URL`` sets the base of ``paymentUrl`` (default ``http://<host>:<port>``).
+``--ready-file`` the sandbox writes ``{"port": ..., "url": ..., "pid": ...}`` there once it
+listens. ``SANDBOX_PUBLIC_URL`` sets the base of ``paymentUrl`` (default
+``http://<host>:<port>``).
 """
 
 from __future__ import annotations

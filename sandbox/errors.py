@@ -8,8 +8,8 @@ from typing import Any
 class ApiError(Exception):
     """An error answer: HTTP status, ``error.code``, message and ``fields[]``.
 
-    Raised anywhere below a view; the API blueprint turns it into
-    ``{"error": {"message": ..., "code": ..., "fields": [...]}}``.
+    Raised anywhere below a view; the app's error handler (and the ``/_sandbox`` controls' own
+    one) turns it into ``{"error": {"message": ..., "code": ..., "fields": [...]}}``.
     """
 
     def __init__(self, http_status: int, code: str, message: str,

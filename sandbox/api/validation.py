@@ -23,7 +23,8 @@ ITEM_TYPES = ("commodity", "service")
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # str, money, number, bool, int, object, items, date, item_type, enum, strs, any
+    # str, str_or_int, money, number, bool, int, object, items, date, item_type, enum, strs, any
+    kind: str
     required: bool = False
     max_len: int | None = None
     choices: tuple[Any, ...] = ()

@@ -63,6 +63,11 @@ def all_refunds(conn: sqlite3.Connection, parent_id: str | None = None) -> list[
     return load_docs(rows)
 
 
+def _complete_at(svc: Services, status: str) -> float | None:
+    """When a refund entering ``status`` completes on its own: only ``created`` ones do."""
+    return time.time() + svc.config.refund_complete_delay_s if status == "created" else None
+
+
 def _save(conn: sqlite3.Connection, doc: dict[str, Any], complete_at: float | None) -> None:
     conn.execute("UPDATE refunds SET status = ?, complete_at = ?, doc = ? WHERE id = ?",
                  (doc["status"], complete_at, dump_doc(doc), doc["id"]))
@@ -129,8 +134,7 @@ def create(svc: Services, conn: sqlite3.Connection, parent: dict[str, Any],
         "currencyId": parent["currencyId"], "basketItems": body["basketItems"],
         "createdAt": format_dt(utcnow()), "status": body.get("status", "created"),
     }
-    delay = svc.config.refund_complete_delay_s
-    complete_at = None if doc["status"] == "draft" else time.time() + delay
+    complete_at = _complete_at(svc, doc["status"])
     conn.execute(
         "INSERT INTO refunds (id, parent_id, merchant_id, merchant_order_id, status,"
         " complete_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -149,9 +153,7 @@ def transition(svc: Services, conn: sqlite3.Connection, doc: dict[str, Any],
         raise wrong_status(doc["status"], status)
     log.info("refund %s: %s -> %s", doc["id"], doc["status"], status)
     doc["status"] = status
-    delay = svc.config.refund_complete_delay_s
-    complete_at = time.time() + delay if status == "created" else None
-    _save(conn, doc, complete_at)
+    _save(conn, doc, _complete_at(svc, status))
 
 
 def attach_correction(svc: Services, conn: sqlite3.Connection, refund: dict[str, Any],

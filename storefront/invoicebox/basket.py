@@ -145,15 +145,7 @@ class Basket:
         For a :class:`RefundableItem` the part may not exceed ``available_amount``.
         """
         part = check_money(total, f"line {item.sku!r}: part")
-        if (
-            isinstance(item, RefundableItem)
-            and item.available_amount is not None
-            and part > item.available_amount
-        ):
-            raise BasketError(
-                f"line {item.sku!r}: {part} exceeds the refundable {item.available_amount}",
-                code="wrong_total_amount",
-            )
+        _check_refundable(item, part)
         return self.add_total(
             sku=item.sku,
             name=item.name,
@@ -180,15 +172,7 @@ class Basket:
         if item.amount is None:
             raise BasketError(f"line {item.sku!r}: the original unit price is unknown")
         total = compute_line(item.amount, quantity, item.vat_code).total_amount
-        if (
-            isinstance(item, RefundableItem)
-            and item.available_amount is not None
-            and total > item.available_amount
-        ):
-            raise BasketError(
-                f"line {item.sku!r}: {total} exceeds the refundable {item.available_amount}",
-                code="wrong_total_amount",
-            )
+        _check_refundable(item, total)
         return self.add(
             sku=item.sku,
             name=item.name,
@@ -258,6 +242,19 @@ class Basket:
 
     def __getitem__(self, index: int) -> BasketItem:
         return self._items[index]
+
+
+def _check_refundable(item: BasketItem, amount: Decimal) -> None:
+    """Refuse to take more from a :class:`RefundableItem` than it still has available."""
+    if (
+        isinstance(item, RefundableItem)
+        and item.available_amount is not None
+        and amount > item.available_amount
+    ):
+        raise BasketError(
+            f"line {item.sku!r}: {amount} exceeds the refundable {item.available_amount}",
+            code="wrong_total_amount",
+        )
 
 
 def _descriptive(item: BasketItem) -> dict[str, Any]:

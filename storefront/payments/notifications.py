@@ -32,6 +32,11 @@ the same transaction as the change it made, so no change is ever without its rec
 in a commit of its own when it was refused early or its transaction failed. Ids are
 only read from bodies whose signature was valid. If storing fails the reply becomes
 ``out_of_service`` so the gateway sends it again.
+
+The one exception is a verified, byte-identical copy of a notification that already
+settled its payment as paid: the worker remembers those (:mod:`.settled`) and answers
+the copy ``success`` without a query. It is logged, naming the same ids, but not stored
+again: its bytes are those of the stored first copy.
 """
 
 from __future__ import annotations
@@ -49,8 +54,10 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..invoicebox import parse_datetime, verify_signature
 from ..models import Notification, Order, Payment
+from ..request_log import note
 from ..states import PaymentStatus
 from .events import record_event
+from .settled import Settled, SettledNotifications
 from .sync import (
     CANCELED_STATUSES,
     PAID_STATUSES,
@@ -106,6 +113,8 @@ class _Record:
     order_id: int | None = None
     payment_id: int | None = None
     applied: bool = False
+    settled: bool = False  # the payment is completed: every identical copy gets `success`
+    replayed: bool = False  # answered from the worker's memory of settled notifications
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,11 +127,17 @@ def handle_notification(body: bytes | None, signature: str | None) -> Reply:
     record = _Record(raw_body=body or b"")
     try:
         reply = _verify(body, signature, record)
-        if reply is None:
-            # The change and its record commit together: no payment without its notification.
-            reply = retry_on_conflict(lambda: _keep(record, _apply(body or b"", record)))
-        else:
+        if reply is not None:
             reply = _store(record, reply)
+        elif (settled := _settled().recall(record.raw_body)) is not None:
+            reply = _replayed(record, settled)
+        else:
+            # The change and its record commit together: no payment without its notification.
+            reply = retry_on_conflict(lambda: _keep(record, _apply(record.raw_body, record)))
+            if record.settled:  # committed: from now on a copy can be answered from memory
+                _settled().remember(record.raw_body, Settled(
+                    record.invoicebox_order_id, record.merchant_order_id,
+                    record.gateway_status, record.order_id))
     except Exception:
         log.exception("notification %s: failed while applying", record.invoicebox_order_id)
         db.session.rollback()
@@ -149,8 +164,25 @@ def _verify(body: bytes | None, signature: str | None, record: _Record) -> Reply
     return None
 
 
+def _settled() -> SettledNotifications:
+    return current_app.extensions.setdefault(
+        "storefront.settled_notifications", SettledNotifications()
+    )
+
+
+def _replayed(record: _Record, settled: Settled) -> Reply:
+    """A verified copy of a notification that settled its payment: `success`, no query."""
+    record.invoicebox_order_id = settled.invoicebox_order_id
+    record.merchant_order_id = settled.merchant_order_id
+    record.gateway_status = settled.gateway_status
+    record.order_id = settled.order_id
+    record.replayed = True
+    return SUCCESS
+
+
 def _apply(body: bytes, record: _Record) -> Reply:
     """Steps 2-9, for a body with a valid signature. Runs inside one transaction."""
+    record.applied = record.settled = False  # this may be a second run after a lost race
     try:
         # Decimal keeps the amount exactly as sent: 2790.67 stays 2790.67.
         data = json.loads(body, parse_float=Decimal)
@@ -189,6 +221,7 @@ def _apply(body: bytes, record: _Record) -> Reply:
     if is_paid(order) and payment.status != PaymentStatus.COMPLETED:
         db.session.refresh(payment)  # read after the order: was it this payment that paid?
     if payment.status == PaymentStatus.COMPLETED:
+        record.settled = True
         return SUCCESS
     if is_paid(order):
         return _reject(order, "order_already_paid", "The order is already paid.")
@@ -197,9 +230,10 @@ def _apply(body: bytes, record: _Record) -> Reply:
 
     result = mark_paid(payment, paid_at=_paid_at(data), source="notification")
     if result is PaidResult.APPLIED:
-        record.applied = True
+        record.applied = record.settled = True
         return SUCCESS
     if result is PaidResult.REPLAY:
+        record.settled = True
         return SUCCESS
     if result is PaidResult.ORDER_ALREADY_PAID:
         return _reject(order, "order_already_paid", "The order is already paid.")
@@ -240,11 +274,13 @@ def _paid_at(data: dict[str, Any]) -> datetime | None:
 
 
 def _log(record: _Record, reply: Reply) -> None:
+    note(order_id=record.order_id, notification="replay" if record.replayed else reply.status)
     log.info(
-        "notification id=%s merchantOrderId=%s status=%s signature=%s -> %s%s",
+        "notification id=%s merchantOrderId=%s status=%s signature=%s -> %s%s%s",
         record.invoicebox_order_id, record.merchant_order_id, record.gateway_status,
         "valid" if record.signature_valid else "invalid",
         reply.status, f" {reply.code}" if reply.code else "",
+        " (copy of a settled notification, not stored again)" if record.replayed else "",
     )
 
 

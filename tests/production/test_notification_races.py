@@ -34,7 +34,10 @@ def test_twenty_identical_notifications_make_one_paid_transition(live_shop):
     assert record["events"].count("paid") == 1
     payment_id = record["payment_ids"][placed.invoicebox_id]
     assert record["notifications"].count((payment_id, "success", None, True)) == 1
-    assert record["notifications"].count((payment_id, "success", None, False)) == SENDERS - 1
+    # Every other copy found it paid: stored as such, or (once its worker had seen the
+    # payment settle) answered from that worker's memory and not stored again.
+    assert record["notifications"].count((payment_id, "success", None, False)) <= SENDERS - 1
+    assert {row[:3] for row in record["notifications"]} == {(payment_id, "success", None)}
 
 
 # Two senders meet less surely than twenty: the race is run on a few orders.

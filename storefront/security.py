@@ -2,11 +2,19 @@
 
 The policy allows scripts and styles from the shop's own origin only, so a page
 that needs behaviour ships it as a static file; no inline script will run.
+
+The headers are added by :class:`SecurityHeaders`, a WSGI middleware around the
+whole app: they reach every response (static files and error pages included), a
+view can still set its own value for one of them, and it costs a few list
+operations per response instead of a header lookup each.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -20,7 +28,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-HEADERS = {
+HEADERS: dict[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -34,7 +42,24 @@ HEADERS = {
 MAX_CONTENT_LENGTH = 1024 * 1024
 
 
+class SecurityHeaders:
+    """WSGI middleware: add :data:`HEADERS` to every response that does not set them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.added = [(name.lower(), (name, value)) for name, value in HEADERS.items()]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.extend(header for name, header in self.added if name not in present)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     proxies = int(app.config.get("STOREFRONT_TRUSTED_PROXIES", 0))
     if proxies:
         # Behind a reverse proxy every request would otherwise come from the proxy's
@@ -54,9 +79,3 @@ def init_app(app: Flask) -> None:
     if app.config.get("STOREFRONT_MODE") == "production" and not app.testing:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
-
-    @app.after_request
-    def add_security_headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response

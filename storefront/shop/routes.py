@@ -4,20 +4,46 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, generate_csrf
 
+from ..errors import csrf_expired
 from ..extensions import db
 from ..models import Order, Product
 from ..states import OrderStatus
 from . import bp, cart
 from .cart import RECENT_ORDERS_KEY
+from .catalog_page import catalog_page
 from .forms import AddToCartForm, QuantityForm, RemoveForm
-from .grid import catalog_grid
 
 
 @bp.get("/")
 def catalog():
-    return render_template("shop/catalog.html", grid=catalog_grid())
+    return catalog_page()
+
+
+@bp.get("/csrf-token")
+def csrf_token():
+    """A CSRF token for this browser's session (starting one): for the first-visit catalog."""
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def first_add_without_token(error: CSRFError):
+    """A first visit's "Add to cart" that came without a token: the browser ran no script.
+
+    The buyer is sent to the product's page, whose form carries a token, with a note to
+    press the button there. This answer changes nothing and sets no cookie: the same
+    request, forged by another site, cannot reset anybody's session or cart.
+    """
+    if request.endpoint != "shop.add_to_cart" or session.get("csrf_token"):
+        return csrf_expired()
+    slug = request.form.get("product", "")
+    if not slug:
+        return redirect(url_for("shop.catalog"), 303)
+    return redirect(url_for("shop.product", slug=slug, confirm="add"), 303)
 
 
 @bp.get("/products/<slug>")
@@ -25,7 +51,8 @@ def product(slug: str):
     item = db.one_or_404(
         db.select(Product).where(Product.slug == slug, Product.active.is_(True))
     )
-    return render_template("shop/product.html", product=item, form=AddToCartForm())
+    return render_template("shop/product.html", product=item, form=AddToCartForm(),
+                           confirm_add=request.args.get("confirm") == "add")
 
 
 @bp.get("/cart")

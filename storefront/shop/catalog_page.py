@@ -1,0 +1,65 @@
+"""The catalog page, rendered once per process and reused for a short while.
+
+The catalog is the page most visitors see first, and almost all of it is the same for
+everyone: eleven product cards (a query, fifty ``url_for`` calls, the money formatting)
+inside the layout. It is kept for ``STOREFRONT_CATALOG_CACHE_SECONDS`` (default 30; 0
+turns caching off), so a product change shows within that many seconds.
+
+A first visit (an empty session: no cart, no message, not signed in) gets the whole
+page from the cache and no cookie at all. Its "Add to cart" forms carry an empty CSRF
+token: a per-visitor token would need a session, that is a cookie and a signature, for
+every passer-by. ``static/js/add-to-cart.js`` fetches a token from :func:`csrf_token`
+when the buyer first presses the button; a browser without scripts gets a friendly
+second chance (see ``routes.first_add_without_token``). Every other visitor gets the
+cached grid inside a layout of their own, with their token filled in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import current_app, render_template, session
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from ..extensions import db
+from ..models import Product
+
+# Cannot occur in rendered HTML by accident: it is not a word, and the token
+# alphabet (URL-safe base64 and ".") does not produce it.
+_TOKEN_SLOT = "@@csrf-token-slot@@"
+_GRID_KEY = "storefront.catalog_grid"
+_PAGE_KEY = "storefront.catalog_first_visit"
+
+
+def catalog_page() -> str:
+    """The catalog page's HTML for this request."""
+    if not session:
+        return _cached(_PAGE_KEY, _first_visit_page)
+    page = render_template("shop/catalog.html", grid=Markup(_cached(_GRID_KEY, _grid)))
+    return page.replace(_TOKEN_SLOT, generate_csrf())
+
+
+def _cached(key: str, render: Callable[[], str]) -> str:
+    ttl = float(current_app.config.get("STOREFRONT_CATALOG_CACHE_SECONDS", 30))
+    entry = current_app.extensions.get(key)
+    now = time.monotonic()
+    if entry is None or now - entry[0] >= ttl:
+        entry = (now, render())
+        current_app.extensions[key] = entry
+    return entry[1]
+
+
+def _grid() -> str:
+    products = db.session.execute(
+        db.select(Product).where(Product.active.is_(True)).order_by(Product.position, Product.id)
+    ).scalars().all()
+    return render_template(
+        "shop/_product_grid.html", products=products, csrf_token=lambda: _TOKEN_SLOT
+    )
+
+
+def _first_visit_page() -> str:
+    grid = _cached(_GRID_KEY, _grid).replace(_TOKEN_SLOT, "")
+    return render_template("shop/catalog.html", grid=Markup(grid))

@@ -35,8 +35,9 @@ only read from bodies whose signature was valid. If storing fails the reply beco
 
 The one exception is a verified, byte-identical copy of a notification that already
 settled its payment as paid: the worker remembers those (:mod:`.settled`) and answers
-the copy ``success`` without a query. It is logged, naming the same ids, but not stored
-again: its bytes are those of the stored first copy.
+the copy ``success`` without a query. The request's log line names it (``replay``, the
+order and the Invoicebox order), but it is not stored again: its bytes are those of the
+stored first copy.
 """
 
 from __future__ import annotations
@@ -135,9 +136,8 @@ def handle_notification(body: bytes | None, signature: str | None) -> Reply:
             # The change and its record commit together: no payment without its notification.
             reply = retry_on_conflict(lambda: _keep(record, _apply(record.raw_body, record)))
             if record.settled:  # committed: from now on a copy can be answered from memory
-                _settled().remember(record.raw_body, Settled(
-                    record.invoicebox_order_id, record.merchant_order_id,
-                    record.gateway_status, record.order_id))
+                _settled().remember(
+                    record.raw_body, Settled(record.invoicebox_order_id, record.order_id))
     except Exception:
         log.exception("notification %s: failed while applying", record.invoicebox_order_id)
         db.session.rollback()
@@ -172,10 +172,7 @@ def _settled() -> SettledNotifications:
 
 def _replayed(record: _Record, settled: Settled) -> Reply:
     """A verified copy of a notification that settled its payment: `success`, no query."""
-    record.invoicebox_order_id = settled.invoicebox_order_id
-    record.merchant_order_id = settled.merchant_order_id
-    record.gateway_status = settled.gateway_status
-    record.order_id = settled.order_id
+    record.invoicebox_order_id, record.order_id = settled.invoicebox_order_id, settled.order_id
     record.replayed = True
     return SUCCESS
 
@@ -274,13 +271,15 @@ def _paid_at(data: dict[str, Any]) -> datetime | None:
 
 
 def _log(record: _Record, reply: Reply) -> None:
-    note(order_id=record.order_id, notification="replay" if record.replayed else reply.status)
+    note(order_id=record.order_id, invoicebox_order_id=record.invoicebox_order_id,
+         notification="replay" if record.replayed else reply.status)
+    if record.replayed:  # the request's own line says it all: which order, and "replay"
+        return
     log.info(
-        "notification id=%s merchantOrderId=%s status=%s signature=%s -> %s%s%s",
+        "notification id=%s merchantOrderId=%s status=%s signature=%s -> %s%s",
         record.invoicebox_order_id, record.merchant_order_id, record.gateway_status,
         "valid" if record.signature_valid else "invalid",
         reply.status, f" {reply.code}" if reply.code else "",
-        " (copy of a settled notification, not stored again)" if record.replayed else "",
     )
 
 

@@ -26,11 +26,9 @@ CAPACITY = 10_000  # about 2 MB per worker
 
 @dataclass(frozen=True)
 class Settled:
-    """What the log line of a replay names: the same ids as the stored first copy."""
+    """What the log line of a copy names: the ids of the stored first copy."""
 
     invoicebox_order_id: str | None
-    merchant_order_id: str | None
-    gateway_status: str | None
     order_id: int | None
 
 

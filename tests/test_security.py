@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from storefront import create_app
+from storefront.extensions import db
 from tests.conftest import test_config
 
 
@@ -64,3 +65,18 @@ def test_forwarded_headers_count_only_from_trusted_proxies(make_app, proxies, ex
 
     app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"})
     assert seen["addr"] == expected
+
+
+def test_the_request_line_names_the_order_but_never_its_secret_link(app, client, caplog):
+    from storefront.models import Order
+    from tests.notifications.conftest import make_awaiting
+
+    awaiting = make_awaiting(app)
+    with app.app_context():
+        token = db.session.get(Order, awaiting.order_id).public_token
+    with caplog.at_level(logging.INFO, logger="storefront.requests"):
+        assert client.get(f"/orders/{token}").status_code == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "storefront.requests"]
+    record = json.loads(line.removeprefix("request "))
+    assert (record["route"], record["order_id"]) == ("/orders/<token>", awaiting.order_id)
+    assert token not in line

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..invoicebox import Basket, decimal_to_kopecks, kopecks_to_decimal
 from ..models import Order, OrderLine, now_utc
+from ..request_log import note
 from ..states import OrderStatus
 from .events import record_event
 
@@ -103,7 +104,10 @@ def find_order(
         where = Order.checkout_token == checkout_token
     else:
         return None
-    return db.session.execute(db.select(Order).where(where)).scalar_one_or_none()
+    order = db.session.execute(db.select(Order).where(where)).scalar_one_or_none()
+    if order is not None:
+        note(order_id=order.id)  # the request's log line names the order, never the token
+    return order
 
 
 def place_order(

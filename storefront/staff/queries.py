@@ -6,6 +6,7 @@ from sqlalchemy import Select, or_
 
 from ..extensions import db
 from ..models import Order
+from ..request_log import note
 from ..states import OrderStatus
 
 ORDERS_PER_PAGE = 25
@@ -31,4 +32,6 @@ def orders_query(status: str | None, search: str | None) -> Select[tuple[Order]]
 
 
 def order_by_number(number: str) -> Order:
-    return db.one_or_404(db.select(Order).where(Order.number == number))
+    order = db.one_or_404(db.select(Order).where(Order.number == number))
+    note(order_id=order.id)
+    return order

@@ -9,15 +9,18 @@ It starts, on loopback ports of their own:
 
 Then it drives each with wrk (16 connections, from its own process) and, for the full
 checkout -> paid flow, with 16 Python buyer threads. The wrk scenarios and the ceiling
-are measured in turns, ``BENCH_ROUNDS`` rounds (default 3) of ``BENCH_SECONDS`` each
-(default 5), and each figure is the median of its rounds: a shared machine's speed drifts
-by tens of percent over a minute, and taking turns lets every scenario and the ceiling
-see the same drift. It prints a table and writes ``bench-results.json``: one object per
-scenario with ``rps``, ``p50_ms``, ``p99_ms``, ``ratio_to_ceiling``, ``worker_rss_mb``
-(the largest gunicorn worker's resident memory after the scenario) and the ``rounds``'
-requests per second.
-``BENCH_SCENARIOS`` (e.g. ``catalog,notification``) runs only those, beside the ceiling,
-and leaves ``bench-results.json`` alone: a quick look while working on one page.
+are measured in turns, ``BENCH_ROUNDS`` rounds (default 5) of ``BENCH_SECONDS`` each
+(default 3), and each figure is the median of its rounds: a shared machine's speed can
+swing by a factor of two from one second to the next, and taking turns lets every
+scenario and the ceiling see the same swings, while the median drops the worst of them.
+
+It prints a table and writes ``bench-results.json``: one object per scenario with
+``rps``, ``p50_ms``, ``p99_ms``, ``ratio_to_ceiling``, ``worker_rss_mb`` (the largest
+gunicorn worker's resident memory after the measurements) and ``rounds`` (each round's
+requests per second). ``BENCH_SCENARIOS`` (e.g. ``catalog,notification``) runs only
+those, beside the ceiling, and leaves ``bench-results.json`` alone: a quick look while
+working on one page.
+
 This is a benchmark that prints figures, not a test: it never fails on a slow figure.
 """
 
@@ -50,8 +53,8 @@ from storefront.invoicebox import InvoiceboxClient, gateway_json, sign  # noqa: 
 HOST = "127.0.0.1"
 CONNECTIONS = 16
 WORKERS = 2
-SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SCENARIOS = ("catalog", "product", "cart", "notification", "checkout_flow")
 CHOSEN = [name.strip() for name in os.environ.get("BENCH_SCENARIOS", "").split(",")
           if name.strip()] or list(SCENARIOS)

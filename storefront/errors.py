@@ -36,15 +36,13 @@ def render_error(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-def csrf_expired():
-    return render_error(400, "This form has expired. Go back, reload the page and try again.")
-
-
 def init_app(app: Flask) -> None:
     for status in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(status, lambda e, s=status: render_error(s))
 
-    app.register_error_handler(CSRFError, lambda error: csrf_expired())
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, "This form has expired. Go back, reload the page and try again.")
 
     @app.errorhandler(500)
     def internal_error(error):

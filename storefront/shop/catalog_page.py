@@ -7,11 +7,10 @@ turns caching off), so a product change shows within that many seconds.
 
 A first visit (an empty session: no cart, no message, not signed in) gets the whole
 page from the cache and no cookie at all. Its "Add to cart" forms carry an empty CSRF
-token: a per-visitor token would need a session, that is a cookie and a signature, for
-every passer-by. ``static/js/add-to-cart.js`` fetches a token from :func:`csrf_token`
-when the buyer first presses the button; a browser without scripts gets a friendly
-second chance (see ``routes.first_add_without_token``). Every other visitor gets the
-cached grid inside a layout of their own, with their token filled in.
+token: a per-visitor token would need a session, that is a cookie and two signatures,
+for every passer-by, and cost more than the page itself. The cart checks where such a
+post comes from instead (``routes._first_visit_from_this_site``). Every other visitor
+gets the cached grid inside a layout of their own, with their token filled in.
 """
 
 from __future__ import annotations

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, render_template, request, session, url_for
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 
-from ..errors import csrf_expired
-from ..extensions import db
+from ..extensions import csrf, db
 from ..models import Order, Product
 from ..states import OrderStatus
 from . import bp, cart
@@ -22,37 +20,12 @@ def catalog():
     return catalog_page()
 
 
-@bp.get("/csrf-token")
-def csrf_token():
-    """A CSRF token for this browser's session (starting one): for the first-visit catalog."""
-    response = jsonify(csrf_token=generate_csrf())
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(CSRFError)
-def first_add_without_token(error: CSRFError):
-    """A first visit's "Add to cart" that came without a token: the browser ran no script.
-
-    The buyer is sent to the product's page, whose form carries a token, with a note to
-    press the button there. This answer changes nothing and sets no cookie: the same
-    request, forged by another site, cannot reset anybody's session or cart.
-    """
-    if request.endpoint != "shop.add_to_cart" or session.get("csrf_token"):
-        return csrf_expired()
-    slug = request.form.get("product", "")
-    if not slug:
-        return redirect(url_for("shop.catalog"), 303)
-    return redirect(url_for("shop.product", slug=slug, confirm="add"), 303)
-
-
 @bp.get("/products/<slug>")
 def product(slug: str):
     item = db.one_or_404(
         db.select(Product).where(Product.slug == slug, Product.active.is_(True))
     )
-    return render_template("shop/product.html", product=item, form=AddToCartForm(),
-                           confirm_add=request.args.get("confirm") == "add")
+    return render_template("shop/product.html", product=item, form=AddToCartForm())
 
 
 @bp.get("/cart")
@@ -67,8 +40,11 @@ def view_cart():
 
 
 @bp.post("/cart/add")
+@csrf.exempt  # checked in the view, because a first visit's form has no token to check
 def add_to_cart():
-    form = AddToCartForm()
+    if current_app.config["WTF_CSRF_ENABLED"] and not _first_visit_from_this_site():
+        csrf.protect()  # Flask-WTF's check, exactly as for every other form
+    form = AddToCartForm(meta={"csrf": False})  # any token was checked just above
     back = _local_path(form.next.data) or url_for("shop.view_cart")
     if not form.validate():
         flash(_first_error(form), "error")
@@ -118,6 +94,27 @@ def _unpaid_recent_orders() -> list[Order]:
         .where(Order.public_token.in_(tokens), Order.status.in_([s.value for s in waiting]))
         .order_by(Order.created_at.desc())
     ).scalars())
+
+
+def _first_visit_from_this_site() -> bool:
+    """True for a visitor without a session whose browser says the form is this site's.
+
+    The first-visit catalog is one cached page for everybody (see ``catalog_page.py``), so
+    its forms carry no CSRF token: there is no session yet to bind one to. What a token
+    would stop here is another site making the visitor's browser post the form. Browsers
+    say where a post comes from, and that is checked instead, as Go's
+    ``http.CrossOriginProtection`` does: ``Sec-Fetch-Site`` must be ``same-origin``;
+    a browser too old to send it sends ``Origin``, which must name this host; a request
+    with neither comes from no browser, so nobody's cookies ride on it. A refused post
+    gets Flask-WTF's answer and no cookie, so it cannot reset anybody's session.
+    """
+    if session:
+        return False
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
 
 
 def _product_or_404(slug: str) -> Product:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from storefront.extensions import db
 from storefront.models import Product
 
@@ -24,7 +26,6 @@ def test_a_first_visit_gets_the_same_page_as_everyone_and_no_cookie(make_app):
     assert "Set-Cookie" not in first.headers
     assert "Cookie" in first.headers["Vary"]
     assert "csrf-token-slot" not in first.text
-    assert 'src="/static/js/add-to-cart.js"' in first.text
 
 
 def test_a_visitor_with_a_session_gets_their_own_token_in_every_form(make_app):
@@ -32,7 +33,7 @@ def test_a_visitor_with_a_session_gets_their_own_token_in_every_form(make_app):
     pages = []
     for _ in range(2):
         client = app.test_client()
-        client.get("/csrf-token")  # any page that starts a session
+        client.get("/products/french-press-350")  # a page with a form starts a session
         pages.append(client.get("/").text)
     tokens = [_tokens(page) for page in pages]
     assert all(len(t) == 1 and "" not in t for t in tokens)
@@ -40,41 +41,41 @@ def test_a_visitor_with_a_session_gets_their_own_token_in_every_form(make_app):
     assert "csrf-token-slot" not in pages[0]
 
 
-def test_the_fetched_token_is_accepted_by_the_cart(make_app):
-    """What add-to-cart.js does: fetch a token, then send the first-visit form with it."""
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},  # a browser today
+    {"Origin": "http://localhost"},  # a browser from before Fetch Metadata
+    {},  # not a browser: no cookie of anybody's can ride on it
+], ids=["fetch-metadata", "origin", "no-browser"])
+def test_a_first_visit_adds_from_the_cached_page(make_app, headers):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     assert _tokens(client.get("/").text) == {""}
-    answer = client.get("/csrf-token")
-    assert answer.headers["Cache-Control"] == "no-store"
-    added = client.post("/cart/add", data=dict(ADD, csrf_token=answer.json["csrf_token"]))
+    added = client.post("/cart/add", data=dict(ADD, csrf_token=""), headers=headers)
     assert added.status_code == 303 and added.headers["Location"] == "/"
+    assert "session=" in added.headers["Set-Cookie"]
     assert "/products/french-press-350" in client.get("/cart").text
+    # From now on this visitor has a session, and its forms need its token.
+    again = client.post("/cart/add", data=dict(ADD, csrf_token=""), headers=headers)
+    assert again.status_code == 400
+    [token] = _tokens(client.get("/").text)
+    assert client.post("/cart/add", data=dict(ADD, csrf_token=token),
+                       headers=headers).status_code == 303
 
 
-def test_a_first_add_without_a_token_asks_once_more_and_changes_nothing(make_app):
-    """No scripts: the form arrives without a token; the product page asks again."""
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site", "Origin": "https://elsewhere.example"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "https://shop.localhost"},
+    {"Origin": "https://elsewhere.example"},
+    {"Origin": "null"},
+], ids=["cross-site", "same-site", "foreign-origin", "opaque-origin"])
+def test_another_site_cannot_post_a_first_visit_form(make_app, headers):
+    """Such a post is refused and sets no cookie: it cannot reset anybody's session."""
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    answer = client.post("/cart/add", data=dict(ADD, csrf_token=""))
-    assert answer.status_code == 303
-    assert answer.headers["Location"] == "/products/french-press-350?confirm=add"
-    assert "Set-Cookie" not in answer.headers  # a forged copy cannot reset a session
-    page = client.get(answer.headers["Location"]).text
-    assert "Press “Add to cart” to put it in your cart." in page
-    [token] = _tokens(page)
-    added = client.post("/cart/add", data=dict(ADD, csrf_token=token))
-    assert added.status_code == 303
-    assert "/products/french-press-350" in client.get("/cart").text
-
-
-def test_a_missing_token_with_a_session_is_still_refused(make_app):
-    app = make_app(WTF_CSRF_ENABLED=True)
-    client = app.test_client()
-    client.get("/csrf-token")
-    answer = client.post("/cart/add", data=dict(ADD, csrf_token=""))
+    answer = client.post("/cart/add", data=dict(ADD, csrf_token=""), headers=headers)
     assert answer.status_code == 400
     assert "This form has expired" in answer.text
+    assert "Set-Cookie" not in answer.headers
     assert "french-press-350" not in client.get("/cart").text
 
 

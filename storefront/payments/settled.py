@@ -11,7 +11,9 @@ database. The first copy stays stored with the order; copies are logged, not sto
 
 The memory is per worker process, bounded (least recently seen go first), and safe
 between the worker's threads. Forgetting is always safe: a forgotten copy takes the
-full path again and gets the same answer from the database.
+full path again and gets the same answer from the database. The one thing it assumes
+is that a completed payment stays completed in the database, so restoring the database
+to an earlier point in time needs the workers restarted, as a deploy restarts them.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The shop's one Invoicebox client, and the record it keeps of every call.
 
-Each HTTP attempt the client makes is written to ``GatewayCall`` (method,
-path, status, outcome, ``X-Request-Id``) in the caller's database session, tied
-to the order or refund named by :func:`about`. The service layer commits it
-together with whatever it learnt from the call.
+Every call is made inside :func:`about`, which names the order or refund it concerns and
+makes sure no database transaction is open while Invoicebox is asked. Each HTTP attempt
+the client makes is then written to ``GatewayCall`` (method, path, status, outcome,
+``X-Request-Id``), a journal for support and the staff timeline: it records what
+happened and is never read back to decide what happens next.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .invoicebox import CallRecord, InvoiceboxClient
@@ -23,11 +26,18 @@ from .request_log import note
 
 log = logging.getLogger(__name__)
 
+CONNECT_TIMEOUT = 3.05  # seconds; a little over a multiple of 3, TCP's retransmit interval
+
+
+class TransactionOpen(RuntimeError):
+    """A call to Invoicebox was about to be made, or was being made, inside a transaction."""
+
 
 @dataclass(frozen=True)
 class _Subject:
     order_id: int | None = None
     refund_id: int | None = None
+    calls: list[CallRecord] = field(default_factory=list)
 
 
 _NO_SUBJECT = _Subject()
@@ -44,8 +54,8 @@ def client() -> InvoiceboxClient:
             config["INVOICEBOX_API_URL"],
             config["INVOICEBOX_TOKEN"],
             api_version=config["INVOICEBOX_API_VERSION"],
-            read_timeout=(3.05, float(config["INVOICEBOX_READ_TIMEOUT"])),
-            write_timeout=(3.05, float(config["INVOICEBOX_WRITE_TIMEOUT"])),
+            read_timeout=(CONNECT_TIMEOUT, float(config["INVOICEBOX_READ_TIMEOUT"])),
+            write_timeout=(CONNECT_TIMEOUT, float(config["INVOICEBOX_WRITE_TIMEOUT"])),
             on_call=_record,
         )
         app.extensions["invoicebox_client"] = existing
@@ -53,13 +63,64 @@ def client() -> InvoiceboxClient:
 
 
 @contextmanager
-def about(order_id: int | None = None, refund_id: int | None = None) -> Iterator[None]:
-    """Attribute the calls made inside this block to an order and/or refund."""
-    token = _subject.set(_Subject(order_id, refund_id))
+def about(order_id: int | None = None,
+          refund_id: int | None = None) -> Iterator[list[CallRecord]]:
+    """Call Invoicebox inside this block, about an order and/or a refund, with no
+    database transaction open (STYLE 9b).
+
+    On entry the session must have nothing left to write (the caller has committed its
+    intent); the read transaction it may still have is ended, which returns its
+    connection to the pool. While the block runs, anything that would begin a new
+    transaction, such as touching an expired attribute of a model, raises
+    :class:`TransactionOpen` in tests and is logged elsewhere: read what the call needs
+    before the block. On exit the calls made are written to the journal
+    (``GatewayCall``) in a short transaction of their own. The block gets the list of
+    those calls, for their ``X-Request-Id``.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise TransactionOpen("uncommitted changes before a call to Invoicebox: commit first")
+    session.commit()
+    subject = _Subject(order_id, refund_id)
+    token = _subject.set(subject)
+    event.listen(session, "after_begin", _refuse_transaction)
     try:
-        yield
+        yield subject.calls
     finally:
+        event.remove(session, "after_begin", _refuse_transaction)
         _subject.reset(token)
+        _journal(subject)
+
+
+def _refuse_transaction(*_: object) -> None:
+    if current_app.testing:
+        raise TransactionOpen("a database transaction began during a call to Invoicebox")
+    log.error("a database transaction began during a call to Invoicebox", stack_info=True)
+
+
+def _journal(subject: _Subject) -> None:
+    """Write the block's calls in a transaction of their own; a failure loses only them."""
+    if not subject.calls:
+        return
+    try:
+        db.session.add_all(
+            GatewayCall(
+                order_id=subject.order_id,
+                refund_id=subject.refund_id,
+                method=call.method,
+                path=call.path[:500],
+                http_status=call.http_status,
+                request_id=call.request_id,
+                outcome=call.outcome,
+                error_code=call.error_code,
+                duration_ms=int(call.duration_ms),
+            )
+            for call in subject.calls
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not journal %d Invoicebox call(s)", len(subject.calls))
 
 
 def _record(call: CallRecord) -> None:
@@ -75,16 +136,4 @@ def _record(call: CallRecord) -> None:
         subject.refund_id,
     )
     note(order_id=subject.order_id, gateway_request_id=call.request_id)
-    db.session.add(
-        GatewayCall(
-            order_id=subject.order_id,
-            refund_id=subject.refund_id,
-            method=call.method,
-            path=call.path[:500],
-            http_status=call.http_status,
-            request_id=call.request_id,
-            outcome=call.outcome,
-            error_code=call.error_code,
-            duration_ms=int(call.duration_ms),
-        )
-    )
+    subject.calls.append(call)

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..states import OrderStatus, PaymentStatus
 from .base import UTCDateTime, now_utc
+
+PAYABLE_CONDITION = "status IN ('pending', 'created')"
 
 
 class Order(db.Model):
@@ -38,6 +40,9 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the shop last read the order's refunds from Invoicebox: refreshes are
+    # rate-limited by it.
+    refunds_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -85,10 +90,16 @@ class Payment(db.Model):
     """One Invoicebox order created for a shop order.
 
     A shop order normally has one; it gets another only when the previous one
-    can no longer be paid (expired, canceled, or provably never created).
+    can no longer be paid (expired, canceled, or provably never created). At most one
+    attempt of an order is payable (``pending`` or ``created``) at any time: the partial
+    unique index says so to the database.
     """
 
-    __table_args__ = (UniqueConstraint("order_id", "attempt"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "attempt"),
+        Index("one_payable_attempt", "order_id", unique=True,
+              postgresql_where=text(PAYABLE_CONDITION), sqlite_where=text(PAYABLE_CONDITION)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
@@ -103,6 +114,8 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the shop last asked Invoicebox about it: status checks are rate-limited by it.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the last attempt to create it failed, in words fit for staff.
     error: Mapped[str | None] = mapped_column(Text)
 

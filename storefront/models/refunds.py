@@ -2,16 +2,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..states import RefundStatus
 from .base import UTCDateTime, now_utc
 
+PENDING_CONDITION = "status = 'pending'"
+
 
 class Refund(db.Model):
-    """A refund order sent to Invoicebox for a paid shop order."""
+    """A refund order sent to Invoicebox for a paid shop order.
+
+    At most one refund of an order is ``pending`` (saved, its answer not yet known): the
+    partial unique index ``one_pending_refund`` makes the refunds of one order go to
+    Invoicebox one at a time, each checked against what the previous one left.
+    """
+
+    __table_args__ = (
+        Index("one_pending_refund", "order_id", unique=True,
+              postgresql_where=text(PENDING_CONDITION), sqlite_where=text(PENDING_CONDITION)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)

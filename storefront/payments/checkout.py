@@ -5,11 +5,12 @@ payable twice:
 
 1. :func:`~storefront.payments.orders.place_order` has saved the order and its lines
    (status ``new``), once per checkout form.
-2. :func:`pay` saves a :class:`Payment` (attempt *n*, ``merchantOrderId`` =
-   ``<order number>-<n>``, status ``pending``) and commits, and only then asks
-   Invoicebox to create the order. The unique (order, attempt) pair means two requests
-   can never both send attempt *n*.
-3. The answer decides what happens to the attempt:
+2. :func:`pay` takes the order's row lock and saves a :class:`Payment` (attempt *n*,
+   ``merchantOrderId`` = ``<order number>-<n>``, status ``pending``) and commits, and only
+   then asks Invoicebox to create the order, with no transaction open. An order has at
+   most one payable (``pending`` or ``created``) attempt: the lock serialises the
+   decision and the partial unique index ``one_payable_attempt`` enforces it.
+3. The answer is applied in a new transaction, under the same lock:
 
    * created: store its id and ``paymentUrl``; the buyer is sent there;
    * a definite rejection (4xx): the attempt is ``failed``, nothing exists at Invoicebox;
@@ -19,12 +20,15 @@ payable twice:
 
 :func:`pay` is also what "Pay", "Try again" and "Pay again" call: it reuses an attempt
 that can still be paid, and makes a new one only when the last cannot (expired,
-canceled, failed).
+canceled, failed). A press of Pay that finds another request sending the attempt waits
+for that answer, so both presses lead to the same payment page.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -37,16 +41,16 @@ from ..extensions import db
 from ..invoicebox import (
     ApiError,
     CreateOrderRequest,
-    Customer,
     InvalidRequest,
     InvoiceboxError,
     UnknownOutcome,
-    kopecks_to_decimal,
 )
 from ..invoicebox import Order as GatewayOrder
 from ..models import Order, Payment, now_utc
 from ..states import OrderStatus, PaymentStatus, transition
 from .events import record_event
+from .locking import locked, retry_on_conflict
+from .order_request import create_request
 from .orders import (
     CustomerDetails,
     EmptyCart,
@@ -55,7 +59,7 @@ from .orders import (
     find_order,
     place_order,
 )
-from .sync import adopt, apply_gateway_order, is_paid
+from .sync import PAYMENT_PAYABLE, adopt, apply_gateway_order, is_paid
 
 # Order placement (orders.py) started out in this module; its names stay importable here.
 __all__ = [
@@ -73,7 +77,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SHOP_NAME = "Sever Coffee Roasters"
+CONNECT_TIMEOUT = gateway.CONNECT_TIMEOUT
+ROUNDS = 3  # at most: learn the current attempt expired, open the next, wait for it
+AWAIT_SECONDS = 10.0  # how long a press of Pay waits for another press's create
+AWAIT_POLL_SECONDS = 0.1
 
 
 class Outcome(StrEnum):
@@ -94,27 +101,18 @@ class PaymentResult:
 def pay(order: Order) -> PaymentResult:
     """Send the buyer to an Invoicebox order that can pay ``order``; commits.
 
-    Reuses the current attempt while it can be paid (after checking it with the API),
-    reconciles one whose creation had an unknown outcome, and creates a new attempt only
-    when the last one provably cannot be paid.
+    Each round decides under the order's row lock what to do (see :func:`_decide`),
+    commits, and only then talks to Invoicebox; the answer is applied under the same lock
+    in a transaction of its own. A round that learns the current attempt can no longer be
+    paid (expired, canceled, never created) is followed by one that opens the next.
     """
-    if is_paid(order):
-        return PaymentResult(Outcome.PAID)
-    if order.status in (OrderStatus.CANCELED, OrderStatus.REFUNDED):
-        return PaymentResult(Outcome.CLOSED)
-    current = order.current_payment
-    if current is not None:
-        if current.status == PaymentStatus.CREATED:
-            result = _reuse(order, current)
-        elif current.status == PaymentStatus.PENDING:
-            result = _reconcile(order, current)
-        elif current.status == PaymentStatus.COMPLETED:
-            result = PaymentResult(Outcome.PAID)
-        else:
-            result = None
+    order_id = order.id
+    for _ in range(ROUNDS):
+        step = _decide(order_id)
+        result = step if isinstance(step, PaymentResult) else step()
         if result is not None:
             return result
-    return _new_attempt(order)
+    return PaymentResult(Outcome.CHECKING)
 
 
 def settle_seconds() -> float:
@@ -123,74 +121,65 @@ def settle_seconds() -> float:
     The request is abandoned after the write timeout; allow the gateway as long again
     (plus the connect timeout) to finish before believing the order was never created.
     """
-    return 2 * float(current_app.config["INVOICEBOX_WRITE_TIMEOUT"]) + 3.05
+    return 2 * float(current_app.config["INVOICEBOX_WRITE_TIMEOUT"]) + CONNECT_TIMEOUT
 
 
-def _reuse(order: Order, payment: Payment) -> PaymentResult | None:
-    """The current attempt is payable as far as we know: check with the API, then reuse."""
-    remote = _read(order, payment)
-    if remote is not None:
-        apply_gateway_order(payment, remote, source="status check")
-    db.session.commit()
-    if is_paid(order):
-        return PaymentResult(Outcome.PAID)
-    if payment.status != PaymentStatus.CREATED:
-        return None  # canceled or expired at Invoicebox: make a new attempt
-    if remote is None and payment.expires_at <= now_utc():
-        return PaymentResult(Outcome.UNAVAILABLE)  # cannot confirm it expired unpaid
-    return PaymentResult(Outcome.REDIRECT, payment.payment_url)
+# -- deciding, under the order's lock -----------------------------------------------------
+
+Step = Callable[[], "PaymentResult | None"]
 
 
-def _reconcile(order: Order, payment: Payment, *, settled: bool = False) -> PaymentResult | None:
-    """Find a ``pending`` attempt at Invoicebox by its ``merchantOrderId``.
+def _decide(order_id: int) -> PaymentResult | Step:
+    """Lock the order, look at its one payable attempt (if any), and choose the next step.
 
-    Found: adopt it and carry on with it. Absent: if the gateway may still be working on
-    the request, say so (``CHECKING``); once ``settled``, mark it failed and return None
-    so that the caller makes a new attempt.
+    * no payable attempt: save attempt *n + 1* as ``pending`` and commit, then create it;
+    * a ``created`` attempt: read it back from Invoicebox before sending the buyer there;
+    * a ``pending`` attempt another request is still sending: wait for its answer;
+    * a ``pending`` attempt whose answer was lost: look it up by ``merchantOrderId``.
+
+    The partial unique index ``one_payable_attempt`` keeps a second payable attempt out
+    of the database even if this code were wrong.
     """
-    client = gateway.client()
-    with gateway.about(order_id=order.id):
-        try:
-            remote = client.find_order_by_merchant_order_id(payment.merchant_order_id)
-        except InvoiceboxError as exc:
-            log.warning("order %s: reconciliation failed: %s", payment.merchant_order_id, exc)
-            db.session.commit()
-            return PaymentResult(Outcome.UNAVAILABLE)
-    if remote is not None:
-        record_event(
-            order, "payment_adopted",
-            f"Attempt {payment.attempt} exists at Invoicebox as order {remote.id}; using it.",
-            data={"payment_id": payment.id},
-        )
-        apply_gateway_order(payment, remote, source="reconciliation")
+    db.session.commit()  # whatever the caller read is stale: start afresh, lock first
+    order = locked(Order, order_id)
+    if is_paid(order):
         db.session.commit()
-        if is_paid(order):
-            return PaymentResult(Outcome.PAID)
-        if payment.status == PaymentStatus.CREATED:
-            return PaymentResult(Outcome.REDIRECT, payment.payment_url)
-        return None
-    age = (now_utc() - payment.created_at).total_seconds()
-    if not settled and age < settle_seconds():
+        return PaymentResult(Outcome.PAID)
+    if order.status in (OrderStatus.CANCELED, OrderStatus.REFUNDED):
         db.session.commit()
-        return PaymentResult(Outcome.CHECKING)
-    transition(payment, PaymentStatus.FAILED)
-    payment.error = "Not found at Invoicebox after an unknown outcome: it was never created."
-    record_event(
-        order, "payment_failed",
-        f"Attempt {payment.attempt} ({payment.merchant_order_id}) was never created at "
-        "Invoicebox.",
-        data={"payment_id": payment.id},
-    )
+        return PaymentResult(Outcome.CLOSED)
+    current = _payable_attempt(order)
+    if current is None:
+        return _open_attempt(order)
+    payment_id = current.id
+    if current.status == PaymentStatus.CREATED:
+        invoicebox_id = current.invoicebox_order_id or ""
+        db.session.commit()
+        return lambda: _check_created(order_id, payment_id, invoicebox_id)
+    in_flight = current.error is None and _age(current) < settle_seconds()
+    merchant_order_id = current.merchant_order_id
     db.session.commit()
-    return None
+    if in_flight:
+        return lambda: _await_answer(order_id, payment_id, merchant_order_id)
+    return lambda: _reconcile(order_id, payment_id, merchant_order_id)
 
 
-def _new_attempt(order: Order) -> PaymentResult:
-    current = order.current_payment
-    attempt = current.attempt + 1 if current is not None else 1
+def _payable_attempt(order: Order) -> Payment | None:
+    return db.session.execute(
+        db.select(Payment).where(Payment.order_id == order.id,
+                                 Payment.status.in_(PAYMENT_PAYABLE))
+    ).scalar_one_or_none()
+
+
+def _open_attempt(order: Order) -> Step:
+    order_id = order.id
+    last = db.session.execute(
+        db.select(db.func.max(Payment.attempt)).where(Payment.order_id == order.id)
+    ).scalar_one()
+    attempt = (last or 0) + 1
     ttl = timedelta(hours=float(current_app.config["STOREFRONT_ORDER_TTL_HOURS"]))
     payment = Payment(
-        order=order,
+        order_id=order.id,
         attempt=attempt,
         merchant_order_id=f"{order.number}-{attempt}",
         status=PaymentStatus.PENDING.value,
@@ -200,122 +189,210 @@ def _new_attempt(order: Order) -> PaymentResult:
     db.session.add(payment)
     try:
         db.session.flush()
-        record_event(
-            order, "payment_started",
-            f"Attempt {attempt} ({payment.merchant_order_id}) sent to Invoicebox.",
-            data={"payment_id": payment.id},
-        )
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # another request is sending this attempt right now
-        return PaymentResult(Outcome.CHECKING)
-    return _create(order, payment)
-
-
-def _create(order: Order, payment: Payment) -> PaymentResult:
-    client = gateway.client()
-    with gateway.about(order_id=order.id):
-        try:
-            remote = client.create_order(_create_request(order, payment))
-        except UnknownOutcome as exc:
-            return _after_unknown(order, payment, exc)
-        except InvoiceboxError as exc:
-            return _after_rejection(order, payment, exc)
-    adopt(payment, remote)
+    except IntegrityError:  # one_payable_attempt: only if a writer skipped the lock
+        db.session.rollback()
+        log.error("order %s: a second payable attempt was refused", order_id)
+        return lambda: None
     record_event(
-        order, "payment_created",
-        f"Invoicebox order {remote.id} created for attempt {payment.attempt}.",
-        data={"payment_id": payment.id, "invoicebox_order_id": remote.id},
+        order, "payment_started",
+        f"Attempt {attempt} ({payment.merchant_order_id}) sent to Invoicebox.",
+        data={"payment_id": payment.id},
     )
+    request = create_request(order, payment)
+    payment_id = payment.id
     db.session.commit()
-    log.info("order %s: Invoicebox order %s created", payment.merchant_order_id, remote.id)
-    return PaymentResult(Outcome.REDIRECT, payment.payment_url)
+    return lambda: _create(order_id, payment_id, request)
 
 
-def _after_rejection(order: Order, payment: Payment, exc: InvoiceboxError) -> PaymentResult:
+def _age(payment: Payment) -> float:
+    return (now_utc() - payment.created_at).total_seconds()
+
+
+# -- talking to Invoicebox, then applying the answer ---------------------------------------
+
+
+def _create(order_id: int, payment_id: int, request: CreateOrderRequest) -> PaymentResult | None:
+    try:
+        with gateway.about(order_id=order_id):
+            remote = gateway.client().create_order(request)
+    except UnknownOutcome as exc:
+        return _after_unknown(order_id, payment_id, exc)
+    except InvoiceboxError as exc:
+        return _after_rejection(order_id, payment_id, exc)
+
+    def apply() -> None:
+        order, payment = _lock_both(order_id, payment_id)
+        if adopt(payment, remote):
+            record_event(
+                order, "payment_created",
+                f"Invoicebox order {remote.id} created for attempt {payment.attempt}.",
+                data={"payment_id": payment.id, "invoicebox_order_id": remote.id},
+            )
+
+    retry_on_conflict(apply)
+    log.info("order %s: Invoicebox order %s created", request.merchant_order_id, remote.id)
+    return _where_to(order_id, payment_id)
+
+
+def _after_rejection(order_id: int, payment_id: int, exc: InvoiceboxError) -> PaymentResult:
     """Nothing was created: a 4xx, a request refused before sending, or no connection."""
-    transition(payment, PaymentStatus.FAILED)
-    payment.error = str(exc)
-    record_event(
-        order, "payment_failed",
-        f"Invoicebox did not create attempt {payment.attempt}: {exc.code or type(exc).__name__}.",
-        data={"payment_id": payment.id, "code": exc.code, "request_id": exc.request_id},
-    )
-    db.session.commit()
-    log.warning("order %s: Invoicebox refused the order: %s", payment.merchant_order_id, exc)
+
+    def apply() -> None:
+        order, payment = _lock_both(order_id, payment_id)
+        if payment.status != PaymentStatus.PENDING:
+            return  # a notification or a lookup got there first
+        transition(payment, PaymentStatus.FAILED)
+        payment.error = str(exc)
+        record_event(
+            order, "payment_failed",
+            f"Invoicebox did not create attempt {payment.attempt}: "
+            f"{exc.code or type(exc).__name__}.",
+            data={"payment_id": payment.id, "code": exc.code, "request_id": exc.request_id},
+        )
+
+    retry_on_conflict(apply)
+    log.warning("payment %s: Invoicebox refused the order: %s", payment_id, exc)
     rejected = isinstance(exc, ApiError | InvalidRequest)
     return PaymentResult(Outcome.REJECTED if rejected else Outcome.UNAVAILABLE)
 
 
-def _after_unknown(order: Order, payment: Payment, exc: UnknownOutcome) -> PaymentResult:
+def _after_unknown(order_id: int, payment_id: int, exc: UnknownOutcome) -> PaymentResult:
     """The create may or may not have happened. Keep the attempt pending for reconciling.
 
     A 500 is the API's own answer after its handler gave up, so the order can be looked
     up at once and, if absent, believed absent. Silence, 502, 503 or 504 may come from a
     proxy while the API is still working: that attempt waits for :func:`settle_seconds`.
     """
-    payment.error = str(exc)
-    record_event(
-        order, "payment_unknown",
-        f"No clear answer from Invoicebox for attempt {payment.attempt}: "
-        f"{exc.code or 'no response'}; it will be looked up before any retry.",
-        data={"payment_id": payment.id, "http_status": exc.http_status,
-              "request_id": exc.request_id},
-    )
-    db.session.commit()
-    log.warning("order %s: unknown outcome: %s", payment.merchant_order_id, exc)
+    merchant_order_id = ""
+
+    def apply() -> None:
+        nonlocal merchant_order_id
+        order, payment = _lock_both(order_id, payment_id)
+        merchant_order_id = payment.merchant_order_id
+        payment.error = str(exc)
+        record_event(
+            order, "payment_unknown",
+            f"No clear answer from Invoicebox for attempt {payment.attempt}: "
+            f"{exc.code or 'no response'}; it will be looked up before any retry.",
+            data={"payment_id": payment.id, "http_status": exc.http_status,
+                  "request_id": exc.request_id},
+        )
+
+    retry_on_conflict(apply)
+    log.warning("order %s: unknown outcome: %s", merchant_order_id, exc)
     if exc.http_status == 500:
-        result = _reconcile(order, payment, settled=True)
+        result = _reconcile(order_id, payment_id, merchant_order_id, settled=True)
         if result is not None:
             return result
     return PaymentResult(Outcome.UNAVAILABLE)
 
 
-def _read(order: Order, payment: Payment) -> GatewayOrder | None:
-    client = gateway.client()
-    with gateway.about(order_id=order.id):
+def _check_created(order_id: int, payment_id: int, invoicebox_id: str) -> PaymentResult | None:
+    """The attempt is payable as far as we know: check with the API, then reuse it."""
+    with gateway.about(order_id=order_id):
         try:
-            return client.get_order(payment.invoicebox_order_id or "")
+            remote = gateway.client().get_order(invoicebox_id)
         except InvoiceboxError as exc:
-            log.warning("order %s: could not read it back: %s", payment.merchant_order_id, exc)
-            return None
+            log.warning("payment %s: could not read it back: %s", payment_id, exc)
+            remote = None
+    if remote is not None:
+        _apply(order_id, payment_id, remote, source="status check")
+    result = _where_to(order_id, payment_id)
+    if result is None or remote is not None:
+        return result
+    payment = db.session.get(Payment, payment_id)
+    if payment.expires_at <= now_utc():
+        return PaymentResult(Outcome.UNAVAILABLE)  # cannot confirm it expired unpaid
+    return result
 
 
-def _create_request(order: Order, payment: Payment) -> CreateOrderRequest:
-    config = current_app.config
-    return CreateOrderRequest(
-        merchant_id=config["INVOICEBOX_MERCHANT_ID"],
-        merchant_order_id=payment.merchant_order_id,
-        merchant_order_id_visible=order.number,
-        description=f"Заказ № {order.number}, {SHOP_NAME}",
-        basket_items=basket_for(order.lines).items,
-        amount=kopecks_to_decimal(order.amount),
-        vat_amount=kopecks_to_decimal(order.vat_amount),
-        currency_id=order.currency,
-        language_id=config["STOREFRONT_PAYMENT_LANGUAGE"],
-        expiration_date=payment.expires_at,
-        customer=_customer(order),
-        notification_url=_public_url("notifications.receive"),
-        success_url=_public_url("shop.payment_success", token=order.public_token),
-        fail_url=_public_url("shop.payment_failed", token=order.public_token),
-        return_url=_public_url("shop.order", token=order.public_token),
-    )
+def _await_answer(order_id: int, payment_id: int, merchant_order_id: str) -> PaymentResult | None:
+    """Another request is creating this attempt right now: wait a little for its answer.
+
+    Two presses of Pay thus end on the same payment page. If the answer takes longer,
+    look the attempt up instead, as after a lost answer.
+    """
+    deadline = time.monotonic() + AWAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(AWAIT_POLL_SECONDS)
+        status = db.session.execute(
+            db.select(Payment.status).where(Payment.id == payment_id)
+        ).scalar_one()
+        db.session.commit()
+        if status != PaymentStatus.PENDING:
+            return _where_to(order_id, payment_id)
+    return _reconcile(order_id, payment_id, merchant_order_id)
 
 
-def _customer(order: Order) -> Customer:
-    legal = order.customer_type == "legal"
-    return Customer(
-        type=order.customer_type,
-        name=order.customer_name,
-        email=order.customer_email,
-        phone=order.customer_phone,
-        vat_number=order.customer_inn if legal else None,
-        tax_registration_reason_code=order.customer_kpp if legal else None,
-        registration_address=order.customer_address if legal else None,
-    )
+def _reconcile(order_id: int, payment_id: int, merchant_order_id: str, *,
+               settled: bool = False) -> PaymentResult | None:
+    """Find a ``pending`` attempt at Invoicebox by its ``merchantOrderId``.
+
+    Found: adopt it and carry on with it. Absent: if the gateway may still be working on
+    the request, say so (``CHECKING``); once ``settled``, mark it failed and return None
+    so that the next round makes a new attempt.
+    """
+    with gateway.about(order_id=order_id):
+        try:
+            remote = gateway.client().find_order_by_merchant_order_id(merchant_order_id)
+        except InvoiceboxError as exc:
+            log.warning("order %s: reconciliation failed: %s", merchant_order_id, exc)
+            return PaymentResult(Outcome.UNAVAILABLE)
+    if remote is not None:
+        _apply(order_id, payment_id, remote, source="reconciliation", adopted=True)
+        return _where_to(order_id, payment_id)
+
+    def apply() -> bool:
+        order, payment = _lock_both(order_id, payment_id)
+        if payment.status != PaymentStatus.PENDING:
+            return True  # answered meanwhile: decide again
+        if not settled and _age(payment) < settle_seconds():
+            return False
+        transition(payment, PaymentStatus.FAILED)
+        payment.error = "Not found at Invoicebox after an unknown outcome: it was never created."
+        record_event(
+            order, "payment_failed",
+            f"Attempt {payment.attempt} ({payment.merchant_order_id}) was never created at "
+            "Invoicebox.",
+            data={"payment_id": payment.id},
+        )
+        return True
+
+    return None if retry_on_conflict(apply) else PaymentResult(Outcome.CHECKING)
 
 
-def _public_url(endpoint: str, **values: str) -> str:
-    """STOREFRONT_PUBLIC_URL plus the route's path; works with or without a request."""
-    path = current_app.url_map.bind("shop.invalid").build(endpoint, values)
-    return current_app.config["STOREFRONT_PUBLIC_URL"].rstrip("/") + path
+def _apply(order_id: int, payment_id: int, remote: GatewayOrder, *, source: str,
+           adopted: bool = False) -> None:
+    def apply() -> None:
+        order, payment = _lock_both(order_id, payment_id)
+        if adopted and payment.status == PaymentStatus.PENDING:
+            record_event(
+                order, "payment_adopted",
+                f"Attempt {payment.attempt} exists at Invoicebox as order {remote.id}; "
+                "using it.",
+                data={"payment_id": payment.id},
+            )
+        apply_gateway_order(payment, remote, source=source)
+
+    retry_on_conflict(apply)
+
+
+def _where_to(order_id: int, payment_id: int) -> PaymentResult | None:
+    """Where the buyer goes once the attempt's answer is in; None: decide again."""
+    order = db.session.get(Order, order_id, populate_existing=True)
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    if is_paid(order):
+        result = PaymentResult(Outcome.PAID)
+    elif payment.status == PaymentStatus.CREATED:
+        result = PaymentResult(Outcome.REDIRECT, payment.payment_url)
+    elif payment.status == PaymentStatus.PENDING:
+        result = PaymentResult(Outcome.CHECKING)
+    else:
+        result = None
+    db.session.commit()
+    return result
+
+
+def _lock_both(order_id: int, payment_id: int) -> tuple[Order, Payment]:
+    """The order, then its payment: the lock order of :mod:`.locking`."""
+    return locked(Order, order_id), locked(Payment, payment_id)

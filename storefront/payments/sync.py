@@ -15,20 +15,15 @@ evaluates again, and then sees the payment already completed.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
-
-from sqlalchemy.exc import OperationalError
 
 from .. import gateway
 from ..extensions import db
 from ..invoicebox import InvoiceboxError, NotFound, kopecks_to_decimal
 from ..invoicebox import Order as GatewayOrder
-from ..models import GatewayCall, Order, Payment, now_utc
+from ..models import Order, Payment, now_utc
 from ..states import (
     ORDER_TRANSITIONS,
     PAYMENT_TRANSITIONS,
@@ -38,10 +33,9 @@ from ..states import (
     transition,
 )
 from .events import record_event
+from .locking import ConcurrentChange, locked, retry_on_conflict
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # Statuses the paid transition may start from, read off the transition tables.
 PAYMENT_PAYABLE = tuple(
@@ -68,10 +62,6 @@ class PaidResult(StrEnum):
     CONFLICT = "conflict"  # the payment or order is in a state that cannot become paid
 
 
-class ConcurrentChange(Exception):
-    """Another transaction changed the rows first; roll back and evaluate again."""
-
-
 def is_paid(order: Order) -> bool:
     return OrderStatus(order.status) in ORDER_SETTLED
 
@@ -95,8 +85,8 @@ def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str) -> Pai
     """
     # Order first, then payment: one lock order everywhere (no deadlocks on PostgreSQL),
     # and a paid order is never seen beside a stale copy of the payment that paid it.
-    order = _locked(Order, payment.order_id)
-    payment = _locked(Payment, payment.id)
+    order = locked(Order, payment.order_id)
+    payment = locked(Payment, payment.id)
     if payment.status == PaymentStatus.COMPLETED:
         return PaidResult.REPLAY
     if is_paid(order):
@@ -137,8 +127,8 @@ def mark_closed(payment: Payment, status: str) -> bool:
     target = PaymentStatus.EXPIRED if status == "expired" else PaymentStatus.CANCELED
     # Locked in mark_paid's order: a second copy of the same news waits here and then
     # finds the payment already closed, so the history says it once.
-    _locked(Order, payment.order_id)
-    payment = _locked(Payment, payment.id)
+    locked(Order, payment.order_id)
+    payment = locked(Payment, payment.id)
     if not can_transition(PaymentStatus(payment.status), target):
         return False
     transition(payment, target)
@@ -196,52 +186,32 @@ def apply_gateway_order(payment: Payment, remote: GatewayOrder, *, source: str) 
     return changed
 
 
-def retry_on_conflict(work: Callable[[], T], *, attempts: int = 3) -> T:
-    """Run ``work`` and commit; on a lost race, roll back and run it again.
-
-    A lost race is :class:`ConcurrentChange`, or SQLite's "database is locked" when two
-    writers meet (PostgreSQL makes the second writer wait instead).
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            result = work()
-            db.session.commit()
-            return result
-        except (ConcurrentChange, OperationalError) as exc:
-            db.session.rollback()
-            if isinstance(exc, OperationalError) and "locked" not in str(exc.orig):
-                raise
-            if attempt == attempts:
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
-
-
 def sync_payment(order: Order) -> bool:
     """Ask Invoicebox about this order's open payment attempts and apply what changed.
 
     Each ``pending`` or ``created`` attempt is read by its Invoicebox id, or looked up by
-    ``merchantOrderId`` when its creation had an unknown outcome. Paid, canceled and
-    expired are applied as a notification would apply them. Returns whether anything
-    changed; commits. A gateway that cannot be reached changes nothing.
+    ``merchantOrderId`` when its creation had an unknown outcome, with no transaction
+    open. Paid, canceled and expired are applied as a notification would apply them, each
+    in a short transaction under the order's lock. Returns whether anything changed;
+    commits. A gateway that cannot be reached changes nothing.
     """
-    changed = False
     order_id = order.id
-    open_ids = [p.id for p in order.payments if p.status in PAYMENT_PAYABLE]
-    for payment_id in open_ids:
-        payment = db.session.get(Payment, payment_id)
-        remote = _read_remote(payment)
-        db.session.commit()  # keep the record of the call whatever happens next
-        if remote is None:
-            continue
+    open_attempts = [(p.id, p.invoicebox_order_id, p.merchant_order_id)
+                     for p in payments_of(order_id) if p.status in PAYMENT_PAYABLE]
+    changed = False
+    for payment_id, invoicebox_id, merchant_order_id in open_attempts:
+        remote = _read_remote(order_id, invoicebox_id, merchant_order_id)
 
-        def apply(payment_id: int = payment_id, remote: GatewayOrder = remote) -> bool:
-            current = db.session.get(Payment, payment_id, populate_existing=True)
-            return apply_gateway_order(current, remote, source="status check")
+        def apply(payment_id: int = payment_id, remote: GatewayOrder | None = remote) -> bool:
+            locked(Order, order_id)
+            payment = locked(Payment, payment_id)
+            payment.checked_at = now_utc()
+            return remote is not None and apply_gateway_order(payment, remote,
+                                                              source="status check")
 
         changed = retry_on_conflict(apply) or changed
     if changed:
-        log.info("order %s: status check applied changes", db.session.get(Order, order_id).number)
+        log.info("order %s: status check applied changes", order_id)
     return changed
 
 
@@ -250,43 +220,42 @@ def maybe_sync(order: Order, *, waited_seconds: float) -> bool:
 
     The notification normally arrives within seconds; only after ``SYNC_AFTER_SECONDS``
     of waiting does the status page ask the API, and at most once per
-    ``SYNC_INTERVAL_SECONDS`` per order (counted from any recorded read of this order).
+    ``SYNC_INTERVAL_SECONDS`` per order. The right to ask is claimed with one conditional
+    ``UPDATE`` of the attempts' ``checked_at``, so of several pollers (tabs, workers) only
+    one asks.
     """
     if waited_seconds < SYNC_AFTER_SECONDS or is_paid(order):
         return False
-    if not any(p.status in PAYMENT_PAYABLE for p in order.payments):
-        return False
-    since = now_utc() - timedelta(seconds=SYNC_INTERVAL_SECONDS)
-    recent = db.session.execute(
-        db.select(GatewayCall.id)
-        .where(GatewayCall.order_id == order.id, GatewayCall.method == "GET")
-        .where(GatewayCall.created_at >= since)
-        .limit(1)
-    ).first()
-    if recent is not None:
-        return False
-    return sync_payment(order)
+    now = now_utc()
+    claimed = db.session.execute(
+        db.update(Payment)
+        .where(Payment.order_id == order.id, Payment.status.in_(PAYMENT_PAYABLE))
+        .where(db.or_(Payment.checked_at.is_(None),
+                      Payment.checked_at <= now - timedelta(seconds=SYNC_INTERVAL_SECONDS)))
+        .values(checked_at=now)
+    ).rowcount
+    db.session.commit()
+    return bool(claimed) and sync_payment(order)
 
 
-def _read_remote(payment: Payment) -> GatewayOrder | None:
-    client = gateway.client()
-    with gateway.about(order_id=payment.order_id):
+def payments_of(order_id: int) -> list[Payment]:
+    """The order's attempts as the database has them now, oldest first."""
+    return list(db.session.execute(
+        db.select(Payment).where(Payment.order_id == order_id).order_by(Payment.attempt)
+        .execution_options(populate_existing=True)
+    ).scalars())
+
+
+def _read_remote(order_id: int, invoicebox_id: str | None,
+                 merchant_order_id: str) -> GatewayOrder | None:
+    with gateway.about(order_id=order_id):
+        client = gateway.client()
         try:
-            if payment.invoicebox_order_id:
-                return client.get_order(payment.invoicebox_order_id)
-            return client.find_order_by_merchant_order_id(payment.merchant_order_id)
+            if invoicebox_id:
+                return client.get_order(invoicebox_id)
+            return client.find_order_by_merchant_order_id(merchant_order_id)
         except NotFound:
             return None
         except InvoiceboxError as exc:
-            log.warning("order %s: status check failed: %s", payment.merchant_order_id, exc)
+            log.warning("order %s: status check failed: %s", merchant_order_id, exc)
             return None
-
-
-def _locked(model: type[T], row_id: int) -> T:
-    """Read a row afresh with ``FOR UPDATE`` (a row lock on PostgreSQL; a plain read on SQLite)."""
-    return db.session.execute(
-        db.select(model)
-        .where(model.id == row_id)  # type: ignore[attr-defined]
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()

@@ -45,4 +45,6 @@ def test_concurrent_identical_notifications_make_one_transition(app):
     with app.app_context():
         applied = db.session.execute(
             db.select(Notification.applied).order_by(Notification.id)).scalars().all()
-    assert len(applied) == SENDERS and applied.count(True) == 1
+    # A copy that arrives once the first has settled the payment is answered from the
+    # worker's memory and not stored again (payments/settled.py): at most one row each.
+    assert applied.count(True) == 1 and len(applied) <= SENDERS

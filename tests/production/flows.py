@@ -79,12 +79,13 @@ def paid_order(shop: ProductionShop, items: Iterable[tuple[str, int]]) -> Placed
 
 
 def second_invoicebox_order(shop: ProductionShop, placed: Placed) -> str:
-    """A second payable Invoicebox order for the same shop order (attempt 2), recorded in the
-    shop as a ``created`` payment beside the first; its Invoicebox id.
+    """A second payable Invoicebox order for the same shop order (attempt 2); its id.
 
-    The shop never makes this state itself (it opens attempt 2 only once attempt 1 cannot
-    be paid); it is set up here to prove the last line of defence: even with two payable
-    Invoicebox orders, the shop order can be paid only once.
+    The shop records it as an attempt that can no longer be paid (``expired``): it never
+    holds two payable attempts of one order (the ``one_payable_attempt`` index refuses
+    that). Invoicebox may still take a payment for such an order, for instance when its
+    clock and the shop's disagree about the deadline; that is the last line of defence
+    proven with it: even then, the shop order is paid only once.
     """
     first = shop.sandbox.get(f"api/orders/{placed.invoicebox_id}")
     body = {key: first[key] for key in CREATE_FIELDS if key in first}
@@ -101,7 +102,7 @@ def second_invoicebox_order(shop: ProductionShop, placed: Placed) -> str:
         db.session.add(Payment(
             order=order, attempt=2, merchant_order_id=body["merchantOrderId"],
             invoicebox_order_id=created["id"], payment_url=created["paymentUrl"],
-            status="created", amount=attempt_one.amount, expires_at=attempt_one.expires_at))
+            status="expired", amount=attempt_one.amount, expires_at=attempt_one.expires_at))
         db.session.commit()
     return created["id"]
 

@@ -1,8 +1,9 @@
 """Canceling an unpaid order, at Invoicebox first (CONTRACT §2.5, §1.8).
 
 Every Invoicebox order of the shop order that could still be paid is deleted, so
-the buyer cannot pay after all; only then is the shop order canceled. A DELETE
-whose answer is lost is never simply resent: the order's status is read back to
+the buyer cannot pay after all; only then, and only if nothing payable appeared in the
+meantime, is the shop order canceled. No transaction is open while Invoicebox is asked. A
+DELETE whose answer is lost is never simply resent: the order's status is read back to
 learn what happened.
 """
 
@@ -13,16 +14,18 @@ from dataclasses import dataclass
 
 from .. import gateway
 from ..extensions import db
-from ..invoicebox import InvoiceboxError, UnknownOutcome, ValidationError
+from ..invoicebox import ApiError, InvoiceboxError, UnknownOutcome, ValidationError
 from ..invoicebox import Order as RemoteOrder
 from ..models import Order, Payment, StaffUser
-from ..states import OrderStatus, PaymentStatus, transition
+from ..states import OrderStatus, transition
 from .events import record_event
+from .locking import locked, retry_on_conflict
 from .sync import (
     CANCELED_STATUSES,
+    PAYMENT_PAYABLE,
     apply_gateway_order,
     mark_closed,
-    retry_on_conflict,
+    payments_of,
     sync_payment,
 )
 
@@ -31,7 +34,7 @@ __all__ = ["CANCELABLE", "CancelOutcome", "cancel_order"]
 log = logging.getLogger(__name__)
 
 CANCELABLE = (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
-_PAYABLE = (PaymentStatus.PENDING.value, PaymentStatus.CREATED.value)
+ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -43,83 +46,94 @@ class CancelOutcome:
 def cancel_order(order: Order, staff: StaffUser) -> CancelOutcome:
     """Cancel ``order`` and every payable Invoicebox order of it; commits.
 
+    Each round decides under the order's lock, commits, then DELETEs the payable
+    Invoicebox orders with no transaction open; the shop order is canceled only in a
+    round that finds, under the lock, nothing payable left. A press of Pay that opened a
+    new attempt in the meantime is thus canceled too, not left payable.
+
     When Invoicebox refuses (422 ``wrong_order_status``: the buyer has just paid, or
     the order expired) the payment status is synced and the outcome explains it.
     """
-    if any(p.status in _PAYABLE and not p.invoicebox_order_id for p in order.payments):
-        sync_payment(order)  # adopts an attempt whose creation had an unknown outcome
-    order = db.session.execute(
-        db.select(Order)
-        .where(Order.id == order.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    if OrderStatus(order.status) not in CANCELABLE:
-        return CancelOutcome(False, "Only an unpaid order can be canceled; "
-                                    "a paid one is refunded instead.")
-    for payment in order.payments:
-        if payment.status not in _PAYABLE:
-            continue
-        refusal = _cancel_payment(order, payment)
-        if refusal is not None:
+    order_id, staff_id = order.id, staff.id
+    for _ in range(ROUNDS):
+        if any(p.status in PAYMENT_PAYABLE and not p.invoicebox_order_id
+               for p in payments_of(order_id)):
+            sync_payment(order)  # adopts an attempt whose creation had an unknown outcome
+        order = locked(Order, order_id)
+        if OrderStatus(order.status) not in CANCELABLE:
             db.session.commit()
-            return refusal
-    transition(order, OrderStatus.CANCELED)
-    record_event(order, "canceled", f"Order {order.number} canceled by staff.",
-                 staff_id=staff.id)
-    db.session.commit()
-    log.info("order %s canceled by staff %s", order.number, staff.id)
-    return CancelOutcome(True, f"Order {order.number} canceled. "
-                               "Invoicebox will not take a payment for it.")
+            return CancelOutcome(False, "Only an unpaid order can be canceled; "
+                                        "a paid one is refunded instead.")
+        payable = [(p.id, p.invoicebox_order_id) for p in payments_of(order_id)
+                   if p.status in PAYMENT_PAYABLE]
+        if not payable:
+            transition(order, OrderStatus.CANCELED)
+            record_event(order, "canceled", f"Order {order.number} canceled by staff.",
+                         staff_id=staff_id)
+            number = order.number
+            db.session.commit()
+            log.info("order %s canceled by staff %s", number, staff_id)
+            return CancelOutcome(True, f"Order {number} canceled. "
+                                       "Invoicebox will not take a payment for it.")
+        db.session.commit()
+        if not all(invoicebox_id for _, invoicebox_id in payable):
+            return CancelOutcome(False, "A payment of this order is still being set up at "
+                                        "Invoicebox. Try again in a minute.")
+        for payment_id, invoicebox_id in payable:
+            refusal = _cancel_payment(order_id, payment_id, invoicebox_id)
+            if refusal is not None:
+                return refusal
+        order = db.session.get(Order, order_id)
+    return CancelOutcome(False, "The buyer started a new payment while the order was being "
+                                "canceled. Try again.")
 
 
-def _cancel_payment(order: Order, payment: Payment) -> CancelOutcome | None:
+def _cancel_payment(order_id: int, payment_id: int, invoicebox_id: str) -> CancelOutcome | None:
     """DELETE one Invoicebox order; None once it is canceled, else why not."""
-    if not payment.invoicebox_order_id:
-        return CancelOutcome(False, "A payment of this order is still being set up at "
-                                    "Invoicebox. Try again in a minute.")
     client = gateway.client()
     try:
-        with gateway.about(order_id=order.id):
-            remote = client.cancel_order(payment.invoicebox_order_id)
+        with gateway.about(order_id=order_id):
+            remote = client.cancel_order(invoicebox_id)
     except ValidationError as error:
         if error.code != "wrong_order_status":
             return _refused(error)
-        db.session.commit()  # the call journal, before the sync takes over
-        sync_payment(order)
-        return _explain(order)
+        sync_payment(db.session.get(Order, order_id))
+        return _explain(order_id)
     except UnknownOutcome:
         # The DELETE may or may not have happened: read the order back (§1.8).
         try:
-            with gateway.about(order_id=order.id):
-                remote = client.get_order(payment.invoicebox_order_id)
-        except InvoiceboxError:
+            with gateway.about(order_id=order_id):
+                remote = client.get_order(invoicebox_id)
+        except InvoiceboxError as error:
+            log.warning("cancel: order %s could not be read back: %s", invoicebox_id, error)
             return CancelOutcome(False, "Invoicebox did not answer and the order could not "
-                                        "be checked. Nothing was changed; try again.")
+                                        "be checked. Nothing was changed; try again."
+                                        + _reference(error))
     except InvoiceboxError as error:
         return _refused(error)
-    return _apply(order, payment, remote)
+    return _apply(order_id, payment_id, remote)
 
 
-def _apply(order: Order, payment: Payment, remote: RemoteOrder) -> CancelOutcome | None:
+def _apply(order_id: int, payment_id: int, remote: RemoteOrder) -> CancelOutcome | None:
     if remote.status in CANCELED_STATUSES:
-        mark_closed(payment, "canceled")
+        retry_on_conflict(lambda: mark_closed(db.session.get(Payment, payment_id), "canceled"))
         return None
     if remote.status == "created":
         return CancelOutcome(False, "Invoicebox did not cancel the order; it can still be "
                                     "paid. Try again.")
     # Paid or expired in the meantime: apply that as a status check would.
-    db.session.commit()
-    payment_id = payment.id
-    retry_on_conflict(lambda: apply_gateway_order(
-        db.session.get(Payment, payment_id, populate_existing=True), remote,
-        source="status check"))
-    return _explain(order)
+
+    def apply() -> None:
+        locked(Order, order_id)
+        apply_gateway_order(locked(Payment, payment_id), remote, source="status check")
+
+    retry_on_conflict(apply)
+    return _explain(order_id)
 
 
-def _explain(order: Order) -> CancelOutcome:
+def _explain(order_id: int) -> CancelOutcome:
     """Why Invoicebox would not cancel, from the status it reported (now applied)."""
-    db.session.refresh(order)
+    order = db.session.get(Order, order_id, populate_existing=True)
     status = OrderStatus(order.status)
     if status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED):
         return CancelOutcome(False, "Invoicebox would not cancel the order: the buyer has "
@@ -138,7 +152,15 @@ def _payment_state(order: Order) -> str:
 
 
 def _refused(error: InvoiceboxError) -> CancelOutcome:
-    log.info("cancel refused: %s", error.code)
-    reference = f" (Invoicebox request id {error.request_id})" if error.request_id else ""
-    return CancelOutcome(False, f"Invoicebox refused to cancel the order: "
-                                f"{error.message}{reference}.")
+    """Staff read the gateway's own words for a refusal, and a plain sentence for a
+    failure to reach it; the details (hosts, ports, exceptions) go to the log only."""
+    log.warning("cancel refused: %s", error)
+    if isinstance(error, ApiError):
+        return CancelOutcome(False, f"Invoicebox refused to cancel the order: "
+                                    f"{error.message}.{_reference(error)}")
+    return CancelOutcome(False, "Invoicebox could not be reached. Nothing was changed; "
+                                "try again in a moment." + _reference(error))
+
+
+def _reference(error: InvoiceboxError) -> str:
+    return f" Invoicebox request id: {error.request_id}." if error.request_id else ""

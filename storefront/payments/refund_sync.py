@@ -15,10 +15,11 @@ from .. import gateway
 from ..extensions import db
 from ..invoicebox import Refund as RemoteRefund
 from ..invoicebox import decimal_to_kopecks, kopecks_to_decimal
-from ..models import GatewayCall, Order, Payment, Refund, now_utc
+from ..models import Order, Refund, now_utc
 from ..states import OrderStatus, RefundStatus, can_transition, transition
 from .checkout import settle_seconds
 from .events import record_event
+from .locking import locked, retry_on_conflict
 
 __all__ = [
     "REFRESH_INTERVAL",
@@ -56,35 +57,39 @@ def refresh_refunds(order: Order, *, force: bool = False) -> bool:
     """Bring the order's refunds up to date from ``GET refund-order?parentId=``.
 
     Pending refunds are reconciled by ``merchantOrderId`` first. Without ``force`` it
-    does nothing unless some refund is unfinished and the last look is older than
-    :data:`REFRESH_INTERVAL`. Returns True when something changed. Raises
-    :class:`InvoiceboxError` if the gateway cannot be read (what was learnt is kept).
+    does nothing unless some refund is unfinished and nobody looked in the last
+    :data:`REFRESH_INTERVAL` (claimed with one conditional ``UPDATE`` of the order's
+    ``refunds_checked_at``, so concurrent page views ask once). Returns True when
+    something changed. Raises :class:`InvoiceboxError` if the gateway cannot be read
+    (what was learnt is kept).
     """
     payment = order.paid_payment
     if payment is None or not payment.invoicebox_order_id:
         return False
-    if not force and not _refresh_due(order):
+    order_id, parent_id = order.id, payment.invoicebox_order_id
+    if not _claim_refresh(order_id, force=force):
         return False
-    changed = False
-    try:
-        changed = reconcile_pending(order, payment).changed
-        with gateway.about(order_id=order.id):
-            remote = _remote_refunds(payment.invoicebox_order_id)
+    changed = reconcile_pending(order_id, parent_id).changed
+    with gateway.about(order_id=order_id):
+        remote = _remote_refunds(parent_id)
+
+    def apply() -> bool:
+        order = locked(Order, order_id)
         local = refunds_of(order)
         by_id = {r.invoicebox_refund_id: r for r in local if r.invoicebox_refund_id}
         by_number = {r.merchant_order_id: r for r in local}
+        changed = False
         for found in remote:
             refund = by_id.get(found.id) or by_number.get(found.merchant_order_id or "")
             if refund is not None:
                 changed |= apply_remote(order, refund, found)
             else:
-                log.warning("refund %s of order %s is not one of the shop's", found.id, order.id)
-        counted = [r for r in remote if r.status not in ("canceled", "cancelled")]
+                log.warning("refund %s of order %s is not one of the shop's", found.id, order_id)
+        counted = [r for r in remote if RefundStatus.CANCELED != refund_status(r.status)]
         refunded = sum(decimal_to_kopecks(r.amount or 0) for r in counted)
-        changed |= settle_order_status(order, order.amount - refunded)
-    finally:
-        db.session.commit()
-    return changed
+        return settle_order_status(order, order.amount - refunded) or changed
+
+    return retry_on_conflict(apply) or changed
 
 
 @dataclass(frozen=True)
@@ -93,27 +98,44 @@ class Reconciled:
     unresolved: bool  # some pending refund is unknown to Invoicebox yet: maybe in flight
 
 
-def reconcile_pending(order: Order, payment: Payment) -> Reconciled:
-    """Look every pending refund of the order up by its ``merchantOrderId``."""
+def reconcile_pending(order_id: int, parent_id: str) -> Reconciled:
+    """Look every pending refund of the order up by its ``merchantOrderId``.
+
+    Each lookup is made with no transaction open; what it found is applied under the
+    order's lock. Raises :class:`InvoiceboxError` when a lookup fails.
+    """
     changed = unresolved = False
-    for refund in refunds_of(order):
-        if refund.status != RefundStatus.PENDING:
-            continue
-        with gateway.about(order_id=order.id, refund_id=refund.id):
+    pending = db.session.execute(
+        db.select(Refund.id, Refund.merchant_order_id)
+        .where(Refund.order_id == order_id, Refund.status == RefundStatus.PENDING.value)
+    ).all()
+    for refund_id, merchant_order_id in pending:
+        with gateway.about(order_id=order_id, refund_id=refund_id):
             found = gateway.client().find_refund_by_merchant_order_id(
-                refund.merchant_order_id, parent_id=payment.invoicebox_order_id
+                merchant_order_id, parent_id=parent_id
             )
-        if found is not None:
-            changed |= apply_remote(order, refund, found)
-        elif now_utc() - refund.created_at > timedelta(seconds=settle_seconds()):
+
+        def apply(refund_id: int = refund_id, found: RemoteRefund | None = found) -> str:
+            order = locked(Order, order_id)
+            refund = locked(Refund, refund_id)
+            if refund.status != RefundStatus.PENDING:
+                return "changed"  # settled meanwhile by another request
+            if found is not None:
+                apply_remote(order, refund, found)
+                return "changed"
+            if now_utc() - refund.created_at <= timedelta(seconds=settle_seconds()):
+                return "unresolved"
             # Not found, and too old to still be on its way: it was never made.
             transition(refund, RefundStatus.REJECTED)
             refund.error = "Invoicebox has no record of this refund: it was not made."
             record_event(order, "refund_rejected",
                          f"Refund {refund.merchant_order_id} never reached Invoicebox")
-            changed = True
-        else:
-            unresolved = True
+            return "changed"
+
+        verdict = retry_on_conflict(apply)
+        changed |= verdict == "changed"
+        unresolved |= verdict == "unresolved"
+    db.session.commit()
     return Reconciled(changed, unresolved)
 
 
@@ -124,7 +146,7 @@ def apply_remote(order: Order, refund: Refund, remote: RemoteRefund,
     if refund.invoicebox_refund_id is None and remote.id:
         refund.invoicebox_refund_id = remote.id
         changed = True
-    target = _REMOTE_STATUS.get(remote.status)
+    target = refund_status(remote.status)
     current = RefundStatus(refund.status)
     if target is None:
         log.warning("refund %s has unknown status %r", refund.merchant_order_id, remote.status)
@@ -136,6 +158,11 @@ def apply_remote(order: Order, refund: Refund, remote: RemoteRefund,
         _apply_status(order, refund, RefundStatus.CREATED, staff_id)
     _apply_status(order, refund, target, staff_id)
     return True
+
+
+def refund_status(gateway_status: str | None) -> RefundStatus | None:
+    """The shop's status for a refund status Invoicebox reports; None for an unknown one."""
+    return _REMOTE_STATUS.get(gateway_status or "")
 
 
 def _apply_status(order: Order, refund: Refund, target: RefundStatus,
@@ -185,23 +212,19 @@ def _remote_refunds(parent_id: str) -> list[RemoteRefund]:
         page += 1
 
 
-def _refresh_due(order: Order) -> bool:
-    unfinished = db.session.execute(
-        db.select(Refund.id).where(
-            Refund.order_id == order.id, Refund.status.not_in([s.value for s in _FINAL])
-        ).limit(1)
-    ).first()
-    if unfinished is None:
-        return False
-    recent = db.session.execute(
-        db.select(GatewayCall.id).where(
-            GatewayCall.order_id == order.id,
-            GatewayCall.method == "GET",
-            GatewayCall.path.contains("/filter/api/order/refund-order"),
-            GatewayCall.created_at > now_utc() - REFRESH_INTERVAL,
-        ).limit(1)
-    ).first()
-    return recent is None
+def _claim_refresh(order_id: int, *, force: bool) -> bool:
+    """Whether to ask now; records the asking in ``refunds_checked_at``."""
+    now = now_utc()
+    claim = db.update(Order).where(Order.id == order_id).values(refunds_checked_at=now)
+    if not force:
+        unfinished = db.select(Refund.id).where(
+            Refund.order_id == order_id, Refund.status.not_in([s.value for s in _FINAL]))
+        claim = claim.where(unfinished.exists()).where(db.or_(
+            Order.refunds_checked_at.is_(None),
+            Order.refunds_checked_at <= now - REFRESH_INTERVAL))
+    claimed = db.session.execute(claim).rowcount
+    db.session.commit()
+    return bool(claimed)
 
 
 def _rub(kopecks: int) -> str:

@@ -9,14 +9,16 @@ Safety rules, in the order they apply when a refund is issued:
 
 1. The form's one-time token is stored on the refund (unique): the same form sent
    twice finds the first refund instead of making another.
-2. Refunds of one order are serialised: the order row is locked (``FOR UPDATE``,
-   effective on PostgreSQL; SQLite has a single writer) and a refund still
-   waiting for Invoicebox's answer blocks the next one until it is reconciled.
-3. What is refundable is read from Invoicebox inside that section, and the
-   selection is checked against it before anything is sent.
-4. The refund is saved as ``pending`` and committed before the request, so a crash
-   or a timeout leaves a record to reconcile by its unique ``merchantOrderId``.
-   A pending refund is never sent a second time.
+2. Earlier refunds still waiting for Invoicebox's answer are looked up by their
+   ``merchantOrderId`` first; one that may still be on its way blocks the next.
+3. The refund is saved as the order's one ``pending`` refund (the partial unique index
+   ``one_pending_refund``) and committed before anything is sent, so a crash or a
+   timeout leaves a record to reconcile. A pending refund is never sent a second time.
+4. With that slot held, what is refundable is read from Invoicebox once more and the
+   selection checked against it: a refund made meanwhile (by another form) stops this
+   one before it is sent, and the unsent refund is deleted.
+5. Every call to Invoicebox is made with no transaction open; each answer is applied in
+   a short transaction under the order's row lock.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from sqlalchemy.exc import IntegrityError
 from .. import gateway
 from ..extensions import db
 from ..invoicebox import ApiError, CreateRefundRequest, InvoiceboxError, UnknownOutcome
-from ..models import GatewayCall, Order, Payment, Refund, RefundLine, StaffUser
+from ..invoicebox import Refund as RemoteRefund
+from ..models import Order, Payment, Refund, RefundLine, StaffUser
 from ..states import OrderStatus, RefundStatus, transition
 from .events import record_event
+from .locking import locked, retry_on_conflict
 from .refund_plan import (
     LineChoice,
     RefundablePosition,
@@ -76,12 +80,7 @@ def refundable_positions(order: Order) -> list[RefundablePosition]:
     :class:`InvoiceboxError` when the gateway cannot be read (the call is journalled).
     """
     payment = _paid_payment(order)
-    try:
-        with gateway.about(order_id=order.id):
-            items = gateway.client().get_refundable_items(payment.invoicebox_order_id)
-    finally:
-        db.session.commit()  # the gateway call journal
-    return positions_from(items)
+    return _read_positions(order.id, payment.invoicebox_order_id)
 
 
 def create_refund(
@@ -92,8 +91,9 @@ def create_refund(
     The returned refund is ``created`` (accepted), ``rejected`` (refused: ``refund.error``
     says why in plain words) or ``pending`` (the answer was lost; it is reconciled
     later). Raises :class:`RefundError` when nothing was sent (an invalid selection, an
-    order that cannot be refunded, an earlier refund still awaiting its answer) and
-    :class:`InvoiceboxError` when what is refundable could not be read.
+    order that cannot be refunded, an earlier refund still awaiting its answer, what is
+    refundable changed meanwhile) and :class:`InvoiceboxError` when what is refundable
+    could not be read; no refund is kept then.
     """
     reason = reason.strip()
     if not reason:
@@ -101,27 +101,79 @@ def create_refund(
     existing = _by_form_token(form_token)
     if existing is not None:
         return _same_form(existing, order)
-    order = _lock(order)
-    # A copy of this same form may have held the lock first; show what it made.
+    if OrderStatus(order.status) not in REFUNDABLE:
+        raise RefundError("Only a paid order can be refunded.")
+    order_id, skus = order.id, {line.sku for line in order.lines}
+    payment = _paid_payment(order)
+    payment_id, parent_id = payment.id, payment.invoicebox_order_id
+
+    try:
+        if reconcile_pending(order_id, parent_id).unresolved:
+            raise RefundError(
+                "An earlier refund of this order is still waiting for Invoicebox's answer. "
+                "Use “Sync with Invoicebox” in a minute, then try again."
+            )
+        positions = _read_positions(order_id, parent_id)
+        plan = plan_refund(positions, selection, skus)
+        refund, claimed = _claim(order_id, payment_id, plan, positions, form_token, reason,
+                                 staff.id)
+    except RefundError:
+        # A copy of this same form may have made its refund meanwhile: that is no error.
+        existing = _by_form_token(form_token)
+        if existing is not None:
+            return _same_form(existing, order)
+        raise
+    if not claimed:
+        return refund  # this form's refund, made by a copy of it that got there first
+    refund_id, merchant_order_id = refund.id, refund.merchant_order_id
+    # No other refund of the order can start now: what Invoicebox lists is final for this
+    # one. Anything that changed since the plan was made stops it before it is sent.
+    try:
+        fresh = _read_positions(order_id, parent_id, refund_id=refund_id)
+        if plan_refund(fresh, selection, skus) != plan:
+            raise RefundError("What can be refunded changed while this refund was prepared. "
+                              "Nothing was sent; check the positions and issue it again.")
+    except (RefundError, InvoiceboxError) as error:
+        _withdraw(order_id, refund_id, error)
+        raise
+    request = CreateRefundRequest(
+        parent_id=parent_id,
+        merchant_order_id=merchant_order_id,
+        description=reason,
+        basket_items=plan.items,
+    )
+    remaining = sum(position.available for position in fresh) - plan.amount
+    _send(order_id, refund_id, request, remaining, staff.id)
+    return db.session.get(Refund, refund_id)
+
+
+def _claim(order_id: int, payment_id: int, plan: RefundPlan,
+           positions: list[RefundablePosition], form_token: str, reason: str,
+           staff_id: int) -> tuple[Refund, bool]:
+    """Save the refund as the order's one ``pending`` refund, under the order's lock.
+
+    Returns it and True; or, when a copy of the same form saved its refund first, that
+    refund and False.
+    """
+    order = locked(Order, order_id)
     existing = _by_form_token(form_token)
     if existing is not None:
-        return _same_form(existing, order)
-    try:
-        payment, positions = _fresh_positions(order)
-        plan = plan_refund(positions, selection, {line.sku for line in order.lines})
-    except (RefundError, InvoiceboxError):
-        db.session.commit()  # keep the call journal and whatever was reconciled
-        raise
+        db.session.commit()
+        return _same_form(existing, order), False
+    settle_order_status(order, sum(position.available for position in positions))
+    if OrderStatus(order.status) not in REFUNDABLE:
+        db.session.commit()
+        raise RefundError("Nothing is left to refund on this order.")
     refund = Refund(
-        order_id=order.id,
-        payment_id=payment.id,
+        order_id=order_id,
+        payment_id=payment_id,
         merchant_order_id=_next_merchant_order_id(order),
         form_token=form_token,
         status=RefundStatus.PENDING.value,
         amount=plan.amount,
         vat_amount=plan.vat_amount,
         reason=reason,
-        staff_id=staff.id,
+        staff_id=staff_id,
         lines=[RefundLine(**line) for line in plan.lines],
     )
     db.session.add(refund)
@@ -131,70 +183,76 @@ def create_refund(
         db.session.rollback()
         existing = _by_form_token(form_token)
         if existing is not None:
-            return _same_form(existing, order)
+            return _same_form(existing, order), False
         raise RefundError(
-            "Another refund of this order was issued at the same moment. "
+            "Another refund of this order is being issued at this moment. "
             "Reload the page to see what is still refundable."
         ) from None
-    request = CreateRefundRequest(
-        parent_id=payment.invoicebox_order_id,
-        merchant_order_id=refund.merchant_order_id,
-        description=reason,
-        basket_items=plan.items,
-    )
-    remaining = sum(position.available for position in positions) - plan.amount
-    _send(order, refund, request, remaining, staff)
-    return refund
+    return refund, True
 
 
-def _fresh_positions(order: Order) -> tuple[Payment, list[RefundablePosition]]:
-    """Inside the serialised section: settle pending refunds, then read what is left."""
-    if OrderStatus(order.status) not in REFUNDABLE:
-        raise RefundError("Only a paid order can be refunded.")
-    payment = _paid_payment(order)
-    if reconcile_pending(order, payment).unresolved:
-        raise RefundError(
-            "An earlier refund of this order is still waiting for Invoicebox's answer. "
-            "Use “Sync with Invoicebox” in a minute, then try again."
-        )
-    with gateway.about(order_id=order.id):
-        items = gateway.client().get_refundable_items(payment.invoicebox_order_id)
-    positions = positions_from(items)
-    settle_order_status(order, sum(position.available for position in positions))
-    return payment, positions
+def _withdraw(order_id: int, refund_id: int, error: Exception) -> None:
+    """The refund was saved but is not sent after all: it never existed for Invoicebox, so
+    it goes, and the slot with it; staff are told why by the error raised."""
+
+    def apply() -> None:
+        locked(Order, order_id)
+        refund = locked(Refund, refund_id)
+        if refund.status == RefundStatus.PENDING:
+            db.session.delete(refund)
+
+    retry_on_conflict(apply)
+    log.info("refund %s not sent: %s", refund_id, error)
+
+
+def _read_positions(order_id: int, parent_id: str,
+                    refund_id: int | None = None) -> list[RefundablePosition]:
+    with gateway.about(order_id=order_id, refund_id=refund_id):
+        return positions_from(gateway.client().get_refundable_items(parent_id))
 
 
 # -- sending -----------------------------------------------------------------------------
 
 
-def _send(order: Order, refund: Refund, request: CreateRefundRequest, remaining: int,
-          staff: StaffUser) -> None:
-    try:
-        with gateway.about(order_id=order.id, refund_id=refund.id):
+def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining: int,
+          staff_id: int) -> None:
+    """POST the refund with no transaction open, then apply the answer under the locks."""
+    error: InvoiceboxError | None = None
+    remote: RemoteRefund | None = None
+    with gateway.about(order_id=order_id, refund_id=refund_id) as calls:
+        try:
             remote = gateway.client().create_refund(request)
-    except UnknownOutcome as error:
-        refund.request_id = error.request_id
-        refund.error = (
-            "Invoicebox did not answer in time, so it is not known yet whether the refund "
-            "was made. It will be checked by its number before anything else is done."
-        )
-        log.warning("refund %s: outcome unknown (%s)", refund.merchant_order_id, error.code)
-        record_event(order, "refund_unconfirmed", f"Refund {refund.merchant_order_id} sent; "
-                     "Invoicebox's answer was lost", staff_id=staff.id)
-    except InvoiceboxError as error:
-        # An API refusal, or a request that provably never left: nothing was refunded.
-        transition(refund, RefundStatus.REJECTED)
-        refund.request_id = error.request_id
-        refund.error = _refusal(error)
-        log.info("refund %s rejected: %s", refund.merchant_order_id, error.code)
-        record_event(order, "refund_rejected", f"Refund {refund.merchant_order_id} refused: "
-                     f"{refund.error}", staff_id=staff.id,
-                     data={"code": error.code, "request_id": error.request_id})
-    else:
-        refund.request_id = _last_request_id(refund)
-        apply_remote(order, refund, remote, staff_id=staff.id)
-        settle_order_status(order, remaining)
-    db.session.commit()
+        except InvoiceboxError as exc:
+            error = exc
+    request_id = calls[-1].request_id if calls else None
+
+    def apply() -> None:
+        order = locked(Order, order_id)
+        refund = locked(Refund, refund_id)
+        refund.request_id = request_id
+        if remote is not None:
+            apply_remote(order, refund, remote, staff_id=staff_id)
+            settle_order_status(order, remaining)
+        elif isinstance(error, UnknownOutcome):
+            refund.error = (
+                "Invoicebox did not answer in time, so it is not known yet whether the "
+                "refund was made. It will be checked by its number before anything else "
+                "is done."
+            )
+            record_event(order, "refund_unconfirmed", f"Refund {refund.merchant_order_id} "
+                         "sent; Invoicebox's answer was lost", staff_id=staff_id)
+        elif refund.status == RefundStatus.PENDING:
+            # An API refusal, or a request that provably never left: nothing was refunded.
+            transition(refund, RefundStatus.REJECTED)
+            refund.error = _refusal(error)
+            record_event(order, "refund_rejected", f"Refund {refund.merchant_order_id} "
+                         f"refused: {refund.error}", staff_id=staff_id,
+                         data={"code": error.code, "request_id": error.request_id})
+
+    retry_on_conflict(apply)
+    if error is not None:
+        outcome = "outcome unknown" if isinstance(error, UnknownOutcome) else "rejected"
+        log.warning("refund %s: %s (%s)", request.merchant_order_id, outcome, error.code)
 
 
 # -- small helpers -----------------------------------------------------------------------
@@ -205,15 +263,6 @@ def _paid_payment(order: Order) -> Payment:
     if payment is None or not payment.invoicebox_order_id:
         raise RefundError("This order has no completed Invoicebox payment to refund.")
     return payment
-
-
-def _lock(order: Order) -> Order:
-    return db.session.execute(
-        db.select(Order)
-        .where(Order.id == order.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
 
 
 def _by_form_token(form_token: str) -> Refund | None:
@@ -235,15 +284,6 @@ def _next_merchant_order_id(order: Order) -> str:
         db.select(db.func.count(Refund.id)).where(Refund.order_id == order.id)
     ).scalar_one()
     return f"R-{order.number}-{count + 1}"
-
-
-def _last_request_id(refund: Refund) -> str | None:
-    return db.session.execute(
-        db.select(GatewayCall.request_id)
-        .where(GatewayCall.refund_id == refund.id, GatewayCall.method == "POST")
-        .order_by(GatewayCall.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def _refusal(error: InvoiceboxError) -> str:

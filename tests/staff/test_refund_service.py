@@ -11,7 +11,7 @@ import requests
 import responses
 
 from storefront.extensions import db
-from storefront.models import GatewayCall, OrderEvent, Refund, StaffUser, now_utc
+from storefront.models import GatewayCall, Order, OrderEvent, Refund, StaffUser, now_utc
 from storefront.payments.refunds import (
     LineChoice,
     RefundError,
@@ -84,7 +84,10 @@ def test_a_created_refund_sends_the_exact_basket_and_keeps_the_request_id(ctx, m
     assert refund.staff_id == staff.id and refund.form_token == "form-token-0000000001"
     assert order.status == "partially_refunded"
     calls = db.session.execute(db.select(GatewayCall).order_by(GatewayCall.id)).scalars().all()
-    assert [(c.method, c.refund_id) for c in calls] == [("GET", None), ("POST", refund.id)]
+    # What is refundable is read to plan the refund, and again once the refund holds the
+    # order's one pending slot, just before it is sent.
+    assert [(c.method, c.refund_id) for c in calls] == [
+        ("GET", None), ("GET", refund.id), ("POST", refund.id)]
     kinds = db.session.execute(db.select(OrderEvent.kind).order_by(OrderEvent.id)).scalars()
     assert list(kinds) == ["refund_created", "status"]
 
@@ -204,7 +207,7 @@ def test_refresh_of_an_unfinished_refund_is_rate_limited(ctx, mocked):
     assert refresh_refunds(order) is False  # asked, nothing changed
     assert refresh_refunds(order) is False  # within 5 s: not asked again
     assert len([c for c in mocked.calls if "filter" in c.request.url]) == 1
-    db.session.execute(db.update(GatewayCall).values(created_at=now_utc() - timedelta(seconds=6)))
+    db.session.execute(db.update(Order).values(refunds_checked_at=now_utc() - timedelta(seconds=6)))
     db.session.commit()
     refresh_refunds(order)
     assert len([c for c in mocked.calls if "filter" in c.request.url]) == 2

@@ -107,3 +107,21 @@ def test_cancel_of_an_expired_invoicebox_order_syncs_it_first(shop):
         as_text=True)
     with shop.app.app_context():
         assert shop.order(number).status == "canceled"
+
+
+def test_cancel_with_invoicebox_down_says_so_plainly_and_logs_the_detail(shop, caplog):
+    number = shop.unpaid_order({COFFEE: 1})
+    client = shop.staff_client()
+    shop.app.config["INVOICEBOX_API_URL"] = NOWHERE  # the gateway's host stops answering
+    shop.app.extensions.pop("invoicebox_client")
+    try:
+        response = client.post(f"/staff/orders/{number}/cancel")
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+    finally:
+        shop.app.config["INVOICEBOX_API_URL"] = shop.sandbox.url
+        shop.app.extensions.pop("invoicebox_client")
+    assert "Invoicebox could not be reached. Nothing was changed; try again in a moment." in page
+    assert "port=9" not in page and "Errno" not in page and "refused" not in page
+    assert "Connection refused" in caplog.text  # the detail is for the log
+    with shop.app.app_context():
+        assert shop.order(number).status == "awaiting_payment"

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import StaffUser, now_utc
+from ..models import LoginAttempt, StaffUser, now_utc
 from . import throttle
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,15 @@ def ensure_demo_staff() -> bool:
 def authenticate(email: str, password: str, remote_addr: str) -> StaffUser | None:
     """The active staff member with these credentials, or None.
 
-    Raises :class:`throttle.TooManyAttempts` before looking at the password when
-    this email or address has failed too often. Every checked attempt is recorded
-    and committed, so the throttle holds across server processes.
+    The attempt is first counted as a failure and committed (:func:`throttle.reserve`),
+    which raises :class:`throttle.TooManyAttempts` instead when this email or address
+    must wait: so no more passwords are checked than the throttle allows, however many
+    requests arrive at once. Every checked attempt is then recorded as a
+    :class:`LoginAttempt`; a success clears the count.
     """
-    address = normalise_email(email)
-    throttle.check(address, remote_addr)
+    address = normalise_email(email)[:254]
+    remote_addr = remote_addr[:64]
+    reservation = throttle.reserve(address, remote_addr)
     staff = find_staff(address)
     if staff is None:
         # Spend the same time as a real check, so timing does not reveal who has an account.
@@ -85,8 +88,9 @@ def authenticate(email: str, password: str, remote_addr: str) -> StaffUser | Non
         succeeded = False
     else:
         succeeded = staff.check_password(password) and staff.is_active
-    throttle.record(address, remote_addr, succeeded)
+    db.session.add(LoginAttempt(email=address, remote_addr=remote_addr, succeeded=succeeded))
     if succeeded:
+        throttle.succeeded(reservation)
         staff.last_login_at = now_utc()
     db.session.commit()
     if not succeeded:

@@ -12,16 +12,30 @@ from .base import UTCDateTime, now_utc
 
 
 class StaffUser(UserMixin, db.Model):
+    """A staff member who can sign in to the staff area.
+
+    ``session_version`` ends sessions on the server. The session (and a "remember me"
+    cookie, should one ever be issued) names the account as ``"<id>:<session_version>"``
+    (:meth:`get_id`), and the user loader accepts it only while the number is still the
+    account's. Signing out, a new password and deactivation raise the number, so every
+    cookie issued before stops working at once, on every device: a signed cookie cannot
+    be taken back from whoever copied it, but the server can stop believing it.
+    """
+
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

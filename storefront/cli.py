@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask --app storefront seed`` and ``... staff create EMAIL``."""
+"""Command-line tasks: ``flask --app storefront seed`` and ``... staff create|set-password|
+deactivate EMAIL``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ from flask.cli import AppGroup, with_appcontext
 from .extensions import db
 
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
+
+# Scripts give the password through the environment (a command-line option would show
+# in the process list); people are asked for it twice, without echo.
+PASSWORD_ENVVAR = "STOREFRONT_STAFF_PASSWORD"
+
+
+def _password_option():
+    return click.password_option(
+        envvar=PASSWORD_ENVVAR,
+        help=f"The password; asked for when neither this nor ${PASSWORD_ENVVAR} gives it.",
+    )
 
 
 @click.command("seed")
@@ -30,7 +42,7 @@ def seed_command() -> None:
 
 @staff_cli.command("create")
 @click.argument("email")
-@click.password_option()
+@_password_option()
 def create_staff_command(email: str, password: str) -> None:
     """Add a staff member who can sign in at /staff/login."""
     from .staff.accounts import StaffAccountError, create_staff
@@ -41,6 +53,35 @@ def create_staff_command(email: str, password: str) -> None:
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"staff member {email.strip().lower()} created")
+
+
+@staff_cli.command("set-password")
+@click.argument("email")
+@_password_option()
+def set_password_command(email: str, password: str) -> None:
+    """Give a staff member a new password; every session they have is ended."""
+    from .staff.accounts import StaffAccountError, set_password
+
+    try:
+        staff = set_password(email, password)
+    except StaffAccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"password of {staff.email} changed; its sessions are ended")
+
+
+@staff_cli.command("deactivate")
+@click.argument("email")
+def deactivate_command(email: str) -> None:
+    """Stop a staff member from signing in; every session they have is ended."""
+    from .staff.accounts import StaffAccountError, deactivate
+
+    try:
+        staff = deactivate(email)
+    except StaffAccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"staff member {staff.email} deactivated; its sessions are ended")
 
 
 def init_app(app: Flask) -> None:

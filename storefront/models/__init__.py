@@ -5,11 +5,12 @@ from .catalog import Product
 from .journal import GatewayCall, Notification, OrderEvent
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine
-from .staff import LoginAttempt, StaffUser
+from .staff import LoginAttempt, LoginThrottle, StaffUser
 
 __all__ = [
     "GatewayCall",
     "LoginAttempt",
+    "LoginThrottle",
     "Notification",
     "Order",
     "OrderEvent",

@@ -3,8 +3,8 @@
 from flask import Blueprint, request
 from flask_login import current_user
 
-from ..extensions import db, login_manager
-from ..models import StaffUser
+from ..extensions import login_manager
+from .accounts import load_session_staff
 from .formatting import template_helpers
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -16,11 +16,9 @@ login_manager.login_message = "Please sign in to see that page."
 PUBLIC_ENDPOINTS = frozenset({"staff.login"})
 
 
-@login_manager.user_loader
-def load_staff(user_id: str) -> StaffUser | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(StaffUser, int(user_id))
+# Flask-Login hands the loader what ``StaffUser.get_id`` put in the session (or in a
+# remember cookie): ended sessions load no one.
+login_manager.user_loader(load_session_staff)
 
 
 @bp.before_request

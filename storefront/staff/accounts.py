@@ -1,18 +1,28 @@
-"""Staff accounts: creating them, the demo account of demo mode, and signing in.
+"""Staff accounts: creating them, new passwords, deactivation, signing in and out.
 
-``create_staff`` and ``ensure_demo_staff`` do not commit: the caller (the CLI, a
-test) owns the transaction. ``authenticate`` commits the attempt it records.
+``create_staff``, ``ensure_demo_staff``, ``set_password`` and ``deactivate`` do not
+commit: the caller (the CLI, a test) owns the transaction. ``authenticate`` and
+``sign_out`` commit, as the views that call them do nothing else.
+
+Sessions end on the server: a session names its account together with the account's
+``session_version`` (see :class:`StaffUser`), and :func:`load_session_staff` accepts it
+only while that number is current. :func:`end_sessions` raises it, so signing out, a new
+password or deactivation turns every earlier cookie of the account into a signed-out one,
+on every device. That is deliberate: one number per account needs no session table, and
+"sign out" meaning "sign out everywhere" is also what a person who fears a copied cookie
+wants. The page after signing out says so.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import StaffUser, now_utc
+from ..models import LoginAttempt, StaffUser, now_utc
 from . import throttle
 
 log = logging.getLogger(__name__)
@@ -24,7 +34,8 @@ DEMO_PASSWORD = "staff"
 
 
 class StaffAccountError(ValueError):
-    """The account cannot be created; the message says why, in words fit for the person."""
+    """The account cannot be created or changed; the message says why, in words fit for
+    the person."""
 
 
 def normalise_email(email: str) -> str:
@@ -50,11 +61,75 @@ def create_staff(email: str, password: str) -> StaffUser:
     except EmailNotValidError as error:
         message = f"{email.strip()!r} is not a valid email address: {error}"
         raise StaffAccountError(message) from None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise StaffAccountError(
-            f"the password must be at least {MIN_PASSWORD_LENGTH} characters long"
-        )
+    _check_password_rules(password)
     return _add(address, password)
+
+
+def set_password(email: str, password: str) -> StaffUser:
+    """Give the staff member with ``email`` a new password and end all their sessions.
+
+    Raises :class:`StaffAccountError` for an unknown email or a password shorter than
+    eight characters.
+    """
+    _check_password_rules(password)
+    staff = _existing(email)
+    staff.set_password(password)
+    end_sessions(staff)
+    log.info("staff %s: password changed, sessions ended", staff.id)
+    return staff
+
+
+def deactivate(email: str) -> StaffUser:
+    """Stop the staff member with ``email`` from signing in, and end all their sessions.
+
+    Raises :class:`StaffAccountError` for an unknown email.
+    """
+    staff = _existing(email)
+    staff.active = False
+    end_sessions(staff)
+    log.info("staff %s: deactivated, sessions ended", staff.id)
+    return staff
+
+
+def end_sessions(staff: StaffUser) -> None:
+    """Make every session and cookie issued to ``staff`` so far name no one (not committed).
+
+    The number is raised in the database, not from the copy in memory, so that two
+    requests ending sessions at once both count.
+    """
+    db.session.execute(
+        db.update(StaffUser)
+        .where(StaffUser.id == staff.id)
+        .values(session_version=StaffUser.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(staff, ["session_version"])
+
+
+def sign_out(staff: StaffUser) -> None:
+    """End every session of ``staff`` (this one and other devices') and commit."""
+    end_sessions(staff)
+    db.session.commit()
+    log.info("staff %s signed out everywhere", staff.id)
+
+
+_SESSION_ID = re.compile(r"([0-9]{1,18}):([0-9]{1,18})")
+_LARGEST_ID = 2**31 - 1  # an INTEGER column; a larger number would be a database error
+
+
+def load_session_staff(session_id: str) -> StaffUser | None:
+    """The staff member a session names (``"<id>:<session_version>"``), while it is current.
+
+    Anything else names no one: a malformed value, an ended session, an older release's
+    bare id. Inactive accounts are refused by Flask-Login itself (``is_active``).
+    """
+    match = _SESSION_ID.fullmatch(session_id)
+    if match is None or int(match[1]) > _LARGEST_ID:
+        return None
+    staff = db.session.get(StaffUser, int(match[1]))
+    if staff is None or staff.session_version != int(match[2]):
+        return None
+    return staff
 
 
 def ensure_demo_staff() -> bool:
@@ -72,12 +147,15 @@ def ensure_demo_staff() -> bool:
 def authenticate(email: str, password: str, remote_addr: str) -> StaffUser | None:
     """The active staff member with these credentials, or None.
 
-    Raises :class:`throttle.TooManyAttempts` before looking at the password when
-    this email or address has failed too often. Every checked attempt is recorded
-    and committed, so the throttle holds across server processes.
+    The attempt is first counted as a failure and committed (:func:`throttle.reserve`),
+    which raises :class:`throttle.TooManyAttempts` instead when this email or address
+    must wait: so no more passwords are checked than the throttle allows, however many
+    requests arrive at once. Every checked attempt is then recorded as a
+    :class:`LoginAttempt`; a success clears the count.
     """
-    address = normalise_email(email)
-    throttle.check(address, remote_addr)
+    address = normalise_email(email)[:254]
+    remote_addr = remote_addr[:64]
+    reservation = throttle.reserve(address, remote_addr)
     staff = find_staff(address)
     if staff is None:
         # Spend the same time as a real check, so timing does not reveal who has an account.
@@ -85,8 +163,9 @@ def authenticate(email: str, password: str, remote_addr: str) -> StaffUser | Non
         succeeded = False
     else:
         succeeded = staff.check_password(password) and staff.is_active
-    throttle.record(address, remote_addr, succeeded)
+    db.session.add(LoginAttempt(email=address, remote_addr=remote_addr, succeeded=succeeded))
     if succeeded:
+        throttle.succeeded(reservation)
         staff.last_login_at = now_utc()
     db.session.commit()
     if not succeeded:
@@ -97,6 +176,20 @@ def authenticate(email: str, password: str, remote_addr: str) -> StaffUser | Non
 
 
 _DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def _check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffAccountError(
+            f"the password must be at least {MIN_PASSWORD_LENGTH} characters long"
+        )
+
+
+def _existing(email: str) -> StaffUser:
+    staff = find_staff(email)
+    if staff is None:
+        raise StaffAccountError(f"no staff member with the email {normalise_email(email)}")
+    return staff
 
 
 def _add(address: str, password: str) -> StaffUser:

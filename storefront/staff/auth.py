@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from . import bp
-from .accounts import authenticate
+from .accounts import authenticate, sign_out
 from .forms import ActionForm, LoginForm
 from .throttle import TooManyAttempts
 
@@ -58,6 +58,9 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
+        # Ending the sessions on the server, not just dropping this cookie, is what makes
+        # a copy of the cookie worthless; it ends those of other devices too.
+        sign_out(current_user._get_current_object())
         logout_user()
-        flash("You have signed out.", "success")
+        flash("You have signed out on every device.", "success")
     return redirect(url_for("staff.login"))

@@ -58,16 +58,16 @@ def create_app(config: SandboxConfig | None = None, store: Store | None = None) 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
         log.info("%s %s -> %s %s (X-Request-Id %s)", request.method, request.path,
-                 error.http_status, error.code, g.get("request_id"))
+                 error.http_status, error.code or error.message, g.get("request_id"))
         return json_response(error.body(), error.http_status, error.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        status = error.code or 500
         if wants_json():
-            code = (error.name or "error").lower().replace(" ", "_")
-            return json_response(ApiError(error.code or 500, code, error.name).body(),
-                                 error.code or 500)
-        return render_template("error.html", error=error), error.code or 500
+            code = None if status >= 500 else (error.name or "error").lower().replace(" ", "_")
+            return json_response(ApiError(status, code, error.name).body(), status)
+        return render_template("error.html", error=error), status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +12,8 @@ import requests
 
 from tests.support.sandbox import DEMO_MERCHANT_ID, SandboxProcess
 
-from .helpers import Api, decoded, future, line, order_body, refund_body
+from .helpers import FIXTURES, Api, decoded, future, line, missing, order_body, refund_body
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoicebox"
 ORDER_REQUEST_FIELDS = ("description", "currencyId", "shopId", "amount", "vatAmount",
                         "basketItems", "customer", "languageId", "returnUrl", "successUrl",
                         "invoiceSetting")
@@ -25,32 +23,6 @@ pytestmark = pytest.mark.usefixtures("fresh")
 
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"), parse_float=Decimal)
-
-
-def json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float | Decimal):
-        return "number"
-    return {str: "string", list: "array", dict: "object", type(None): "null"}[type(value)]
-
-
-def missing(real: Any, ours: Any, path: str = "$") -> list[str]:
-    """Where ``ours`` lacks a field of ``real`` or holds another JSON type."""
-    if json_type(real) != json_type(ours):
-        return [f"{path}: {json_type(real)} expected, got {json_type(ours)}"]
-    problems = []
-    if isinstance(real, dict):
-        for key, value in real.items():
-            if key not in ours:
-                problems.append(f"{path}.{key}: missing")
-            else:
-                problems += missing(value, ours[key], f"{path}.{key}")
-    elif isinstance(real, list) and real:
-        if not ours:
-            return [f"{path}: empty array, expected elements"]
-        problems += missing(real[0], ours[0], f"{path}[0]")
-    return problems
 
 
 def request_like(recorded: dict[str, Any]) -> dict[str, Any]:

@@ -102,10 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def application(environ, start_response):  # the real app needs the bound port first
         return holder["app"](environ, start_response)
 
-    server = create_server(application, sockets=[listening_socket(args.host, args.port)],
-                           threads=THREADS, ident="", connection_limit=500,
-                           asyncore_use_poll=True)
-    port = server.effective_port
+    sock = listening_socket(args.host, args.port)
+    server = create_server(application, sockets=[sock], threads=THREADS, ident="",
+                           connection_limit=500, asyncore_use_poll=True)
+    port = sock.getsockname()[1]
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     if ":" in url_host:
         url_host = f"[{url_host}]"

@@ -93,3 +93,8 @@ def test_a_redirect_keeps_its_usual_reason_phrase(connection: RawConnection,
 
     assert status == "HTTP/1.1 308 Permanent Redirect"
     assert headers["location"].endswith("/_sandbox/")
+
+
+def test_the_ready_file_names_the_bound_port(sandbox: SandboxProcess) -> None:
+    assert isinstance(sandbox.port, int) and sandbox.port > 0
+    assert sandbox.url == f"http://127.0.0.1:{sandbox.port}"

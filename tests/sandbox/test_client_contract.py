@@ -298,7 +298,9 @@ def test_tampered_notifications_do_not_verify(sandbox: SandboxProcess,
         paid_order(api, sandbox, "B-1")
         sandbox.scenario("notification_wrong_amount")
         order = paid_order(api, sandbox, "B-2")
-        bad_signature, wrong_amount = receiver.wait_for(2)
+        # delivered concurrently, so they may arrive in either order
+        notes = {note.json()["merchantOrderId"]: note for note in receiver.wait_for(2)}
+        bad_signature, wrong_amount = notes["B-1"], notes["B-2"]
 
     assert not verify_signature(bad_signature.body, bad_signature.headers["X-Signature"],
                                 sandbox.notification_key)

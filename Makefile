@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint chromium serve bench
+.PHONY: install demo test contract lint chromium serve bench
 
 ## install: create .venv with the shop, the sandbox and every test tool (repeatable)
 install: $(VENV)/.installed
@@ -24,6 +24,15 @@ demo: install
 test: install chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## contract: the API contract suite, against a fresh local sandbox or the API INVOICEBOX_API_URL names
+# (with INVOICEBOX_TOKEN, INVOICEBOX_MERCHANT_ID, optionally INVOICEBOX_API_VERSION). The values
+# are read by the shell, so make never prints the token.
+contract: install
+	CONTRACT_API_URL="$${INVOICEBOX_API_URL:-}" CONTRACT_TOKEN="$${INVOICEBOX_TOKEN:-}" \
+	CONTRACT_MERCHANT_ID="$${INVOICEBOX_MERCHANT_ID:-}" \
+	CONTRACT_API_VERSION="$${INVOICEBOX_API_VERSION:-v3}" \
+	$(PY) -m pytest -m contract -rs tests/contract $(PYTEST_ARGS)
 
 ## serve: production server: migrate, then gunicorn with $$WEB_CONCURRENCY workers (default 2)
 serve: install

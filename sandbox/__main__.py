@@ -7,6 +7,10 @@ survives restarts unless ``--reset`` is given. ``--port 0`` takes any free port;
 ``--ready-file`` the sandbox writes ``{"port": ..., "url": ..., "pid": ...}`` there once it
 listens. ``SANDBOX_PUBLIC_URL`` sets the base of ``paymentUrl`` (default
 ``http://<host>:<port>``).
+
+It is served by waitress: one process, a pool of request threads, HTTP/1.1 keep-alive and no
+``Server`` banner, so clients see what a production API looks like (and the notifier and sweeper
+threads share the process with the views, which a multi-process server would split apart).
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
-from werkzeug.serving import make_server
+from waitress import create_server
 
 from .app import create_app
 from .config import ConfigError, load_config
@@ -31,6 +36,9 @@ from .store import Store
 log = logging.getLogger("sandbox")
 
 DEFAULT_STATE = Path("instance") / "sandbox.sqlite3"
+# Request threads. A view may wait on the shop (a synchronous notification whose handler calls
+# the API back) or sleep in the api_timeout scenario, so there must be threads to spare.
+THREADS = 16
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -64,8 +72,15 @@ def wipe(path: Path) -> None:
         candidate.unlink(missing_ok=True)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """One listening socket (waitress would open one per address a host name resolves to,
+    each on its own free port when ``port`` is 0)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=1024)
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # werkzeug's serve_forever treats this as a clean stop
+    raise KeyboardInterrupt  # waitress's run() treats this as a clean stop
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,8 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def application(environ, start_response):  # the real app needs the bound port first
         return holder["app"](environ, start_response)
 
-    server = make_server(args.host, args.port, application, threaded=True)
-    port = server.server_port
+    sock = listening_socket(args.host, args.port)
+    server = create_server(application, sockets=[sock], threads=THREADS, ident="",
+                           connection_limit=500, asyncore_use_poll=True)
+    port = sock.getsockname()[1]
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     if ":" in url_host:
         url_host = f"[{url_host}]"
@@ -107,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        "pid": os.getpid()}))
         partial.replace(args.ready_file)
     try:
-        server.serve_forever()
+        server.run()
     finally:
         svc.stop_background()
         store.close()

@@ -2,9 +2,9 @@
 
 The sandbox is the other party of the shop: it never imports ``storefront`` and is reached only
 over HTTP. ``create_app`` wires the REST API (once per prefix), the payment page, the
-``/_sandbox`` controls and admin page, a request id on every response, and error bodies in the
-gateway's envelope. Background threads are started separately (see ``__main__``) so tests can
-use the app in-process without them.
+``/_sandbox`` controls and admin page, a request id on every response, error bodies in the
+gateway's envelope and status lines with the usual reason phrases. Background threads are
+started separately (see ``__main__``) so tests can use the app in-process without them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import uuid
 
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from . import admin, controls, payment_page
 from .api.blueprint import create_api_blueprint
@@ -30,6 +31,7 @@ def create_app(config: SandboxConfig | None = None, store: Store | None = None) 
     """Build the sandbox app. Defaults: the demo merchant and an in-memory database."""
     config = config or build_config()
     app = Flask(__name__)
+    app.wsgi_app = usual_reason_phrases(app.wsgi_app)  # type: ignore[method-assign]
     app.extensions["sandbox"] = Services.build(config, store or Store(":memory:"))
 
     api = create_api_blueprint()
@@ -56,16 +58,16 @@ def create_app(config: SandboxConfig | None = None, store: Store | None = None) 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
         log.info("%s %s -> %s %s (X-Request-Id %s)", request.method, request.path,
-                 error.http_status, error.code, g.get("request_id"))
+                 error.http_status, error.code or error.message, g.get("request_id"))
         return json_response(error.body(), error.http_status, error.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        status = error.code or 500
         if wants_json():
-            code = (error.name or "error").lower().replace(" ", "_")
-            return json_response(ApiError(error.code or 500, code, error.name).body(),
-                                 error.code or 500)
-        return render_template("error.html", error=error), error.code or 500
+            code = None if status >= 500 else (error.name or "error").lower().replace(" ", "_")
+            return json_response(ApiError(status, code, error.name).body(), status)
+        return render_template("error.html", error=error), status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -73,3 +75,18 @@ def create_app(config: SandboxConfig | None = None, store: Store | None = None) 
         return http_error(InternalServerError())
 
     return app
+
+
+def usual_reason_phrases(wsgi_app):
+    """Wrap ``wsgi_app`` so status lines read ``422 Unprocessable Entity``, as HTTP servers
+    write them, rather than werkzeug's upper-case ``422 UNPROCESSABLE ENTITY``."""
+
+    def application(environ, start_response):
+        def start(status: str, headers, exc_info=None):
+            code = int(status.split(" ", 1)[0])
+            phrase = HTTP_STATUS_CODES.get(code)
+            return start_response(f"{code} {phrase}" if phrase else status, headers, exc_info)
+
+        return wsgi_app(environ, start)
+
+    return application

@@ -30,6 +30,13 @@ bp = Blueprint("controls", __name__)
 log = logging.getLogger(__name__)
 
 TEST_ORDER_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+# A made-up company (its INN has a valid check digit), complete like a real buyer.
+MONITORING_CUSTOMER = {
+    "type": "legal", "name": "ООО «Проверка связи»", "phone": "70000000000",
+    "email": "monitoring@example.com", "vatNumber": "7700000009",
+    "taxRegistrationReasonCode": "770001001", "countryId": "RUS",
+    "registrationAddress": "101000, Москва, ул. Тестовая, 1",
+}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -147,6 +154,28 @@ def notify_order(order_id: str) -> Response:
     return reply(current_view(order_id), f"Notification queued for {doc['merchantOrderId']}")
 
 
+def monitoring_test_body(merchant_id: str, base: str) -> dict[str, Any]:
+    """The monitoring test of CONTRACT §5.7: id ffff…, an empty ``merchantOrderId``, and
+    otherwise every member of a real notification, well-formed, so that a shop's notification
+    model (the PHP SDK's needs ``customer.type``) reads it as it reads a payment."""
+    now = utcnow()
+    doc = {
+        "id": TEST_ORDER_ID, "description": "Test notification", "currencyId": "RUB",
+        "amount": 1, "vatAmount": 0, "basketItems": [{
+            "sku": "test", "name": "Test notification", "measure": "шт", "measureCode": "796",
+            "quantity": 1, "amount": 1, "amountWoVat": 1, "totalAmount": 1,
+            "totalVatAmount": 0, "vatCode": "VATNONE", "type": "service",
+            "paymentType": "full_prepayment"}],
+        "orderContainerId": TEST_ORDER_ID, "merchantId": merchant_id, "status": "completed",
+        "subtype": "order", "processingStatus": "", "createdAt": format_dt(now),
+        "merchantOrderId": "", "merchantOrderIdVisible": "",
+        "expirationDate": format_dt(now + timedelta(days=1)), "fileIds": [],
+        "paidAt": format_dt(now), "customer": MONITORING_CUSTOMER, "languageId": "ru",
+        "processable": True,
+    }
+    return orders.render(doc, base)
+
+
 @bp.post("/notifications/test")
 def test_notification() -> Response:
     """The monitoring test of CONTRACT §5.7, delivered once, synchronously."""
@@ -158,20 +187,7 @@ def test_notification() -> Response:
     url = data.get("url") or merchant.notification_url
     if not url:
         raise ApiError(422, "no_notification_url", "Give a url; the merchant has none")
-    now = utcnow()
-    body = {
-        "id": TEST_ORDER_ID, "description": "Test notification", "currencyId": "RUB",
-        "amount": 1, "vatAmount": 0, "basketItems": [{
-            "sku": "test", "name": "Test notification", "measure": "шт", "measureCode": "796",
-            "quantity": 1, "amount": 1, "amountWoVat": 1, "totalAmount": 1,
-            "totalVatAmount": 0, "vatCode": "VATNONE", "type": "service",
-            "paymentType": "full_prepayment"}],
-        "orderContainerId": TEST_ORDER_ID, "merchantId": merchant.id, "status": "completed",
-        "subtype": "order", "processingStatus": "", "createdAt": format_dt(now),
-        "merchantOrderId": "", "expirationDate": format_dt(now + timedelta(days=1)),
-        "fileIds": [], "paymentUrl": f"{svc.public_base()}/order/{TEST_ORDER_ID}",
-        "paidAt": format_dt(now), "customer": {}, "languageId": "ru", "processable": True,
-    }
+    body = monitoring_test_body(merchant.id, svc.public_base())
     with svc.store.transaction() as conn:
         [notification_id] = svc.notifier.enqueue(conn, body, merchant, url=url, kind="test",
                                                  retries=False, hold=True)

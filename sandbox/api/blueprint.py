@@ -13,7 +13,7 @@ import time
 
 from flask import Blueprint, Response, request
 
-from ..errors import ApiError
+from ..errors import internal_error, too_many_requests
 from ..maintenance import tick
 from ..services import services
 from . import auth, orders, refunds, shipments
@@ -29,12 +29,11 @@ def _before_api_request() -> Response | None:
     scenarios = svc.scenarios
     if scenarios.take("api_500", method=request.method, target=request.path):
         log.info("scenario api_500: %s %s answered 500", request.method, request.path)
-        raise ApiError(500, "internal_error", "Internal Server Error")
+        raise internal_error()
     limited = scenarios.take("api_429", method=request.method, target=request.path)
     if limited:
         wait = max(1, math.ceil(limited.effective_seconds))
-        raise ApiError(429, "too_many_requests", "Too Many Requests",
-                       headers={"Retry-After": str(wait)})
+        raise too_many_requests(wait)
     slow = scenarios.take("api_timeout", method=request.method, target=request.path)
     if slow:
         log.info("scenario api_timeout: holding %s %s for %ss", request.method, request.path,
@@ -42,8 +41,7 @@ def _before_api_request() -> Response | None:
         time.sleep(slow.effective_seconds)
     wait = svc.limiter.check(request.remote_addr or "", _raw_token())
     if wait is not None:
-        raise ApiError(429, "too_many_requests", "Too Many Requests",
-                       headers={"Retry-After": str(wait)})
+        raise too_many_requests(wait)
     if not (request.endpoint or "").endswith(".check_auth"):
         auth.account_merchants()  # 401 comes before any look at the body
     tick(svc)

@@ -1,21 +1,25 @@
 """Filters, sorting and paging of list endpoints (CONTRACT §1.6).
 
-Query forms understood::
+The query is first read as PHP reads it (:mod:`.phpquery`), then each parameter becomes
+conditions, all of which an object must meet::
 
-    field=v  field[]=a&field[]=b  field[_eq|_ne|_gt|_ge|_lt|_le|_start]=v  (also without "_")
-    customer[vatNumber][eq]=v                      nested fields
-    _order[field]=asc|desc                         repeatable; parameter order = priority
-    _page / _pageSize, or page / pageSize          underscore form wins; pages are 1-based
+    field=v                                 equality; given twice, the last value counts
+    field[]=a&field[]=b, field[0]=a&...     IN list (the docs' form, http_build_query's form)
+    field[_eq|_ne|_gt|_ge|_lt|_le|_start]=v operators (also without "_")
+    field[_eq][]=a, field[_ne][]=a, field[_start][]=a   IN, NOT IN, any of the prefixes
+    customer[vatNumber][eq]=v               nested fields, with all of the above
+    _order[field]=asc|desc                  repeatable; parameter order = priority
+    _page / _pageSize, or page / pageSize   underscore form wins; pages are 1-based
 
-Anything malformed (an unknown field, an operator that does not fit the field's type, a value
-that does not parse, ``_order=createdAt:desc``, a page below 1) is a 422 ``wrong_filter_format``.
+What PHP would hand over in a form the API cannot use (an unknown field or operator, an
+operator that does not fit the field's type, a list where one value is needed, a value that
+does not parse, ``_order=createdAt:desc``, a page below 1) is a 422 ``wrong_filter_format``.
 Without ``_order`` the newest objects come first, as in the gateway's samples.
 """
 
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +29,8 @@ from werkzeug.datastructures import MultiDict
 
 from ..encoding import parse_atom, parse_filter_dt, to_decimal
 from ..errors import ApiError, field
+from . import phpquery
+from .phpquery import PhpValue
 
 DEFAULT_PAGE_SIZE = 30
 CUSTOMER_FIELDS = {f"customer.{name}": "str" for name in (
@@ -50,13 +56,15 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "lt": operator.lt, "le": operator.le, "start": lambda value, prefix: value.startswith(prefix),
 }
 ORDERED_TYPES = ("num", "dt", "int")
-KEY = re.compile(r"^([A-Za-z_]\w*)((?:\[[^\[\]]*\])*)$")
+LIST_OPERATORS = ("eq", "ne", "start")  # the operators a list of values makes sense for
 PAGING = ("_page", "_pageSize", "page", "pageSize")
+
+Condition = tuple[str, str, list[Any]]  # (field path, operator, values)
 
 
 @dataclass
 class Query:
-    filters: list[tuple[str, str, list[Any]]]
+    filters: list[Condition]
     order: list[tuple[str, bool]]
     page: int
     page_size: int
@@ -79,56 +87,105 @@ def _convert(kind: str, raw: str, name: str) -> Any:
     return raw
 
 
-def _page_number(args: MultiDict, names: tuple[str, str], default: int) -> int:
+def _values(path: str, kind: str, raw: list[str], label: str) -> list[Any]:
+    if path == "status":  # both spellings are in use (CONTRACT Q16)
+        raw = ["canceled" if v == "cancelled" else v for v in raw]
+    return [_convert(kind, value, label) for value in raw]
+
+
+def _operator(path: str, kind: str, key: str, value: PhpValue, label: str) -> Condition:
+    op = key.lstrip("_")
+    if op not in COMPARE:
+        raise _bad(label, f"unknown operator or field {key!r}")
+    if op in ("gt", "ge", "lt", "le") and kind not in ORDERED_TYPES:
+        raise _bad(label, f"{op} needs a number or datetime field")
+    if op == "start" and kind != "str":
+        raise _bad(label, "start needs a string field")
+    if isinstance(value, str):
+        return path, op, _values(path, kind, [value], label)
+    if op not in LIST_OPERATORS or any(not isinstance(v, str) for v in value.values()):
+        raise _bad(label, f"{key} takes a single value here")
+    return path, op, _values(path, kind, list(value.values()), label)
+
+
+def _conditions(path: str, value: PhpValue, fields: dict[str, str],
+                label: str) -> list[Condition]:
+    """The conditions one parameter, as PHP read it, puts on ``path``."""
+    kind = fields.get(path)
+    if kind is None:
+        nested = isinstance(value, dict) and any(f.startswith(f"{path}.") for f in fields)
+        if not nested:
+            raise _bad(label, f"unknown filter field {path!r}")
+        found = []
+        for key, sub in value.items():
+            if isinstance(key, int):
+                raise _bad(f"{label}[{key}]", f"{path!r} is not a field; name one inside it")
+            found += _conditions(f"{path}.{key}", sub, fields, f"{label}[{key}]")
+        return found
+    if isinstance(value, str):
+        return [(path, "eq", _values(path, kind, [value], label))]
+    members: list[str] = []
+    found = []
+    for key, sub in value.items():
+        here = f"{label}[{key}]"
+        if not isinstance(key, int):
+            found.append(_operator(path, kind, key, sub, here))
+        elif isinstance(sub, str):
+            members.append(sub)
+        else:
+            raise _bad(here, "a list member must be a single value")
+    if members:  # PHP never makes an empty array, so an IN list is never empty
+        found.insert(0, (path, "eq", _values(path, kind, members, label)))
+    return found
+
+
+def _sort_order(value: PhpValue, fields: dict[str, str], label: str = "_order",
+                prefix: str = "") -> list[tuple[str, bool]]:
+    if not isinstance(value, dict):
+        raise _bad(label, "use _order[<field>]=asc|desc with a known field")
+    order = []
+    for key, sub in value.items():
+        path, here = f"{prefix}{key}", f"{label}[{key}]"
+        if isinstance(sub, dict):
+            order += _sort_order(sub, fields, here, f"{path}.")
+            continue
+        if path not in fields:
+            raise _bad(here, "use _order[<field>]=asc|desc with a known field")
+        if sub.lower() not in ("asc", "desc"):
+            raise _bad(here, "sort direction must be asc or desc")
+        order.append((path, sub.lower() == "desc"))
+    return order
+
+
+def _page_number(params: dict[str, PhpValue], names: tuple[str, str], default: int) -> int:
     for name in names:
-        if name in args:
-            raw = args[name]
-            if not raw.isdigit() or int(raw) < 1:
+        if name in params:
+            raw = params[name]
+            if not isinstance(raw, str) or not raw.isdigit() or int(raw) < 1:
                 raise _bad(name, "must be an integer of at least 1")
             return int(raw)
     return default
 
 
-def parse(args: MultiDict, fields: dict[str, str]) -> Query:
-    """Read filters, sort order and paging from query ``args`` for a resource's ``fields``."""
-    filters: list[tuple[str, str, list[Any]]] = []
+def parse(source: bytes | str | MultiDict, fields: dict[str, str]) -> Query:
+    """Read filters, sort order and paging for a resource's ``fields``.
+
+    ``source`` is the raw query string (``request.query_string``), whose parameter order
+    PHP's overwriting depends on; a werkzeug ``MultiDict`` is read in its own order.
+    """
+    if isinstance(source, bytes | str):
+        params = phpquery.parse(source)
+    else:
+        params = phpquery.from_pairs(source.items(multi=True))
+    filters: list[Condition] = []
     order: list[tuple[str, bool]] = []
-    for key in args:
-        if key in PAGING:
-            continue
-        match = KEY.match(key)
-        if not match:
-            raise _bad(key, "malformed parameter name")
-        name, segments = match.group(1), re.findall(r"\[([^\[\]]*)\]", match.group(2))
+    for name, value in params.items():
         if name == "_order":
-            path = ".".join(segments)
-            if not segments or path not in fields:
-                raise _bad(key, "use _order[<field>]=asc|desc with a known field")
-            direction = args[key].lower()
-            if direction not in ("asc", "desc"):
-                raise _bad(key, "sort direction must be asc or desc")
-            order.append((path, direction == "desc"))
-            continue
-        op = "eq"
-        if segments and segments[-1] == "":
-            op, segments = "in", segments[:-1]
-        elif segments and segments[-1].lstrip("_") in COMPARE:
-            op, segments = segments[-1].lstrip("_"), segments[:-1]
-        path = ".".join([name, *segments])
-        kind = fields.get(path)
-        if kind is None:
-            raise _bad(key, f"unknown filter field {path!r}")
-        if op in ("gt", "ge", "lt", "le") and kind not in ORDERED_TYPES:
-            raise _bad(key, f"{op} needs a number or datetime field")
-        if op == "start" and kind != "str":
-            raise _bad(key, "start needs a string field")
-        raw_values = args.getlist(key)
-        if path == "status":  # both spellings are in use (CONTRACT Q16)
-            raw_values = ["canceled" if v == "cancelled" else v for v in raw_values]
-        values = [_convert(kind, raw, key) for raw in raw_values]
-        filters.append((path, op, values))
-    page = _page_number(args, ("_page", "page"), 1)
-    page_size = _page_number(args, ("_pageSize", "pageSize"), DEFAULT_PAGE_SIZE)
+            order = _sort_order(value, fields)
+        elif name not in PAGING:
+            filters += _conditions(name, value, fields, name)
+    page = _page_number(params, ("_page", "page"), 1)
+    page_size = _page_number(params, ("_pageSize", "pageSize"), DEFAULT_PAGE_SIZE)
     return Query(filters, order, page, page_size)
 
 
@@ -148,13 +205,16 @@ def _value(doc: dict[str, Any], path: str, kind: str) -> Any:
 def _matches(doc: dict[str, Any], query: Query, fields: dict[str, str]) -> bool:
     for path, op, values in query.filters:
         value = _value(doc, path, fields[path])
-        if op == "in":
+        if op == "eq":  # one value, or an IN list
             if value not in values:
                 return False
-        elif op == "ne":
-            if any(value == v for v in values):
+        elif op == "ne":  # one value or NOT IN; a missing field equals nothing
+            if value in values:
                 return False
-        elif value is None or not all(COMPARE[op](value, v) for v in values):
+        elif op == "start":  # one prefix or any of several
+            if value is None or not any(value.startswith(prefix) for prefix in values):
+                return False
+        elif value is None or not COMPARE[op](value, values[0]):
             return False
     return True
 

@@ -112,7 +112,7 @@ def create() -> Response:
 @bp.get("/filter/api/order/order")
 def filter_orders() -> Response:
     svc = services()
-    query = filters.parse(request.args, filters.ORDER_FIELDS)
+    query = filters.parse(request.query_string, filters.ORDER_FIELDS)
     with svc.store.read() as conn:
         docs = orders.for_merchants(conn, merchant_ids())
     page, meta = filters.apply(docs, query, filters.ORDER_FIELDS)

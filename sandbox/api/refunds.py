@@ -42,7 +42,7 @@ def create() -> Response:
 
 @bp.get("/filter/api/order/refund-order")
 def filter_refunds() -> Response:
-    query = filters.parse(request.args, filters.REFUND_FIELDS)
+    query = filters.parse(request.query_string, filters.REFUND_FIELDS)
     with services().store.read() as conn:
         docs = refunds.for_merchants(conn, merchant_ids())
     page, meta = filters.apply(docs, query, filters.REFUND_FIELDS)

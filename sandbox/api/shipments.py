@@ -77,7 +77,7 @@ def create() -> Response:
 @bp.get("/filter/api/order/shipment")
 @bp.get("/billing/api/order/shipment")
 def list_shipments() -> Response:
-    query = filters.parse(request.args, filters.SHIPMENT_FIELDS)
+    query = filters.parse(request.query_string, filters.SHIPMENT_FIELDS)
     ids = merchant_ids()
     with services().store.read() as conn:
         rows = conn.execute(

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 import requests
 
 from .errors import (
-    ApiError,
     InvalidRequest,
     InvoiceboxError,
     ProtocolError,
@@ -71,7 +70,7 @@ class CallRecord:
 
     ``outcome`` is ``ok``, ``error`` (a definite failure or rejection) or ``unknown`` (a
     write that may have taken effect). ``error_code`` is the gateway's ``error.code`` or,
-    without one, a short label such as ``timeout`` or ``non_json_response``.
+    without one, a short label such as ``http_429``, ``timeout`` or ``non_json_response``.
     """
 
     method: str
@@ -285,7 +284,8 @@ class Transport:
             outcome = "error"
         code = None
         if error is not None:
-            code = error.code or (f"http_{status}" if isinstance(error, ApiError) else None)
+            # 429 and 500 come without a code (CONTRACT §1.5): label them by their status.
+            code = error.code or (f"http_{status}" if status is not None else None)
         record = CallRecord(method, path, status, request_id, duration_ms, outcome, code, attempt)
         level = logging.DEBUG if outcome == "ok" else logging.WARNING
         logger.log(

@@ -90,7 +90,7 @@ ERRORS = [
         fixture_bytes("contract-too-many-requests-response.json"),
         "application/json",
         RateLimited,
-        "too_many_requests",
+        None,
         [],
     ),
     (418, b'{"message":"no error envelope"}', "application/json", ApiError, None, []),
@@ -190,6 +190,35 @@ def test_rate_limited_carries_retry_after(one_shot, mocked):
     assert caught.value.retry_after == 120.0
 
 
+def test_codeless_429_and_500_are_classified_by_their_status(one_shot, mocked, calls):
+    """The docs give 429 and 500 no error code (CONTRACT §1.5, §2.11): a body with only a
+    message still makes a rate limit with its Retry-After, and a write of unknown outcome."""
+    mocked.get(
+        ORDERS,
+        body=b'{"error":{"message":"Too Many Requests"}}',
+        status=429,
+        headers={"Retry-After": "4"},
+        content_type="application/json",
+    )
+    mocked.post(
+        CREATE,
+        body=b'{"error":{"message":"Internal Server Error"}}',
+        status=500,
+        content_type="application/json",
+    )
+    with pytest.raises(RateLimited) as limited:
+        one_shot.find_orders()
+    assert (limited.value.code, limited.value.retry_after) == (None, 4.0)
+    assert limited.value.message == "Too Many Requests"
+    with pytest.raises(UnknownOutcome) as unknown:
+        one_shot.create_order(order_request())
+    assert (unknown.value.http_status, unknown.value.code) == (500, None)
+    assert [(c.outcome, c.error_code) for c in calls] == [
+        ("error", "http_429"),
+        ("unknown", "http_500"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("status", "body", "ctype", "read_cls", "code"),
     [
@@ -198,7 +227,7 @@ def test_rate_limited_carries_retry_after(one_shot, mocked):
             fixture_bytes("contract-server-error-response.json"),
             "application/json",
             ServerError,
-            "internal_error",
+            None,
         ),
         (
             503,

@@ -348,7 +348,7 @@ def test_the_observer_sees_every_attempt_with_its_request_id(client, mocked, cal
         for c in calls
     ]
     assert summary == [
-        ("GET", "/v3/filter/api/order/order", 502, "req-1", "error", "internal_error", 1),
+        ("GET", "/v3/filter/api/order/order", 502, "req-1", "error", "http_502", 1),
         ("GET", "/v3/filter/api/order/order", None, None, "error", "connection_error", 2),
         ("GET", "/v3/filter/api/order/order", 200, "req-3", "ok", None, 3),
         ("POST", "/v3/billing/api/order/order", 200, "req-4", "ok", None, 1),

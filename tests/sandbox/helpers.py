@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
@@ -19,6 +20,7 @@ import requests
 from tests.support.sandbox import DEMO_MERCHANT_ID
 
 T = TypeVar("T")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoicebox"
 CENT = Decimal("0.01")
 RATES = {"VATNONE": 0, "RUS_VAT0": 0, "RUS_VAT10": 10, "RUS_VAT20": 20, "RUS_VAT22": 22}
 USER_AGENT = "SandboxTests/1.0 (tests 1.0; Python/3)"
@@ -123,3 +125,29 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
         time.sleep(interval)
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    return {str: "string", list: "array", dict: "object", type(None): "null"}[type(value)]
+
+
+def missing(real: Any, ours: Any, path: str = "$") -> list[str]:
+    """Where ``ours`` lacks a field of ``real`` or holds another JSON type."""
+    if json_type(real) != json_type(ours):
+        return [f"{path}: {json_type(real)} expected, got {json_type(ours)}"]
+    problems = []
+    if isinstance(real, dict):
+        for key, value in real.items():
+            if key not in ours:
+                problems.append(f"{path}.{key}: missing")
+            else:
+                problems += missing(value, ours[key], f"{path}.{key}")
+    elif isinstance(real, list) and real:
+        if not ours:
+            return [f"{path}: empty array, expected elements"]
+        problems += missing(real[0], ours[0], f"{path}[0]")
+    return problems

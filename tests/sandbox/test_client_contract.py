@@ -165,14 +165,15 @@ def test_rate_limits_are_honoured_on_reads(sandbox: SandboxProcess) -> None:
         sandbox.scenario("api_429", seconds=3)
         with pytest.raises(RateLimited) as limited:
             impatient.find_orders()
-    assert limited.value.retry_after == 3 and limited.value.code == "too_many_requests"
+    assert limited.value.retry_after == 3 and limited.value.code is None
 
 
 def test_server_errors(sandbox: SandboxProcess) -> None:
     with InvoiceboxClient(sandbox.url, sandbox.token, max_retries=1) as api:
         sandbox.scenario("api_500", method="GET")
-        with pytest.raises(ServerError):
+        with pytest.raises(ServerError) as failed:
             api.find_orders()
+        assert (failed.value.http_status, failed.value.code) == (500, None)
 
         sandbox.scenario("api_500", method="POST")
         with pytest.raises(UnknownOutcome):
@@ -297,7 +298,9 @@ def test_tampered_notifications_do_not_verify(sandbox: SandboxProcess,
         paid_order(api, sandbox, "B-1")
         sandbox.scenario("notification_wrong_amount")
         order = paid_order(api, sandbox, "B-2")
-        bad_signature, wrong_amount = receiver.wait_for(2)
+        # delivered concurrently, so they may arrive in either order
+        notes = {note.json()["merchantOrderId"]: note for note in receiver.wait_for(2)}
+        bad_signature, wrong_amount = notes["B-1"], notes["B-2"]
 
     assert not verify_signature(bad_signature.body, bad_signature.headers["X-Signature"],
                                 sandbox.notification_key)

@@ -18,7 +18,7 @@ import requests
 from tests.support.receiver import NotificationReceiver, Reply
 from tests.support.sandbox import DEMO_MERCHANT_ID, DEMO_NOTIFICATION_KEY, SandboxProcess
 
-from .helpers import Api, eventually, order_body
+from .helpers import FIXTURES, Api, eventually, missing, order_body
 
 MERCHANTS = {  # id: (token, key, algorithm, path suffix)
     DEMO_MERCHANT_ID: (None, DEMO_NOTIFICATION_KEY, "sha1", ""),
@@ -232,6 +232,25 @@ def test_monitoring_test_notification(sandbox: SandboxProcess,
     assert (payload["status"], payload["amount"], payload["currencyId"]) == (
         "completed", 1, "RUB")
     assert note.headers["X-Signature"] == signature(note.body)
+
+
+def test_monitoring_test_is_shaped_like_a_real_notification(
+        sandbox: SandboxProcess, receiver: NotificationReceiver) -> None:
+    """Every member of the gateway's recorded notification, with the same JSON types: the PHP
+    SDK's OrderNotification::fromArray reads ``customer.type`` and fails without it."""
+    recorded = json.loads((FIXTURES / "notification-example.body").read_bytes(),
+                          parse_float=Decimal)
+    sandbox.control("notifications/test", {"url": f"{receiver.url}/monitor"})
+    [note] = receiver.wait_for(1)
+    payload = json.loads(note.body, parse_float=Decimal)
+    paid_order(sandbox)
+    [_, real] = receiver.wait_for(2)
+
+    assert missing(recorded, payload) == []
+    assert missing(json.loads(real.body, parse_float=Decimal), payload) == []
+    assert payload["customer"]["type"] in ("legal", "private")
+    assert (payload["merchantOrderId"], payload["merchantOrderIdVisible"]) == ("", "")
+    assert note.body == php_style(note.body)
 
 
 def test_monitoring_test_goes_to_the_merchants_url_by_default(

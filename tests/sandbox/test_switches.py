@@ -46,6 +46,9 @@ def test_order_numbers_must_be_unique_when_switched_on(api: Api) -> None:
     (line("a", "99.99", 7, totalVatAmount=Decimal("116.62")), False),
     # 100.00 at 20 %: 83.3333 without VAT; 83.34 is within a kopeck but not half of one.
     (line("a", "100.00", 1, amountWoVat=Decimal("83.34")), False),
+    # Only the docs' reading of amountWoVat: not the MCP server's (25.00 − 4.17) ÷ 0.25.
+    (line("a", "100.00", "0.25", amountWoVat=Decimal("83.32")), False),
+    (line("a", "100.00", "0.25"), True),
 ])
 def test_strict_arithmetic_narrows_the_tolerance(api: Api, item: dict, accepted: bool) -> None:
     response = api.call("POST", "billing/api/order/order", order_body(lines=[item]))

@@ -1,5 +1,5 @@
 """In-process checks of the sandbox's building blocks: wire encoding, signatures, config,
-delivery verdicts and the rate-limit window."""
+delivery verdicts, the rate-limit window and PHP's reading of query strings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.api import phpquery
 from sandbox.api.ratelimit import SlidingWindow
 from sandbox.config import (
     DEMO_MERCHANT_ID,
@@ -111,3 +112,27 @@ def test_sliding_window() -> None:
     assert window.hit("a", now=2) == 8  # the oldest hit leaves the window at t=10
     assert window.hit("b", now=2) is None
     assert window.hit("a", now=10.5) is None
+
+
+# What PHP 8.2's parse_str gives for each query (checked with php-cli).
+PHP_QUERIES = [
+    ("status=created&status=canceled", {"status": "canceled"}),
+    ("status%5B0%5D=created&status%5B1%5D=canceled", {"status": {0: "created", 1: "canceled"}}),
+    ("status[]=a&status=b", {"status": "b"}),
+    ("status=a&status[]=b", {"status": {0: "b"}}),
+    ("x[1]=p&x[]=q&x[01]=r&x[-1]=s", {"x": {1: "p", 2: "q", "01": "r", -1: "s"}}),
+    ("j[_gt]=1&j[_gt]=5&j[]=0", {"j": {"_gt": "5", 0: "0"}}),
+    ("a.b=1&c[d=2&e[f]g=3&[h]=4&%20t+u=5", {"a_b": "1", "c_d": "2", "e": {"f": "3"},
+                                          "t_u": "5"}),
+    ("a[b][c=1&d[x]=1&d[x][y]=2", {"a": {"b": "1"}, "d": {"x": {"y": "2"}}}),
+    ("q[][a]=1&q[][a]=2&p[]=&v", {"q": {0: {"a": "1"}, 1: {"a": "2"}}, "p": {0: ""}, "v": ""}),
+    ("_order[b]=asc&_order[a]=desc&_order[b]=desc", {"_order": {"b": "desc", "a": "desc"}}),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), PHP_QUERIES)
+def test_queries_are_read_as_php_reads_them(query: str, expected: dict) -> None:
+    parsed = phpquery.parse(query.encode())
+
+    assert parsed == expected
+    assert json.dumps(parsed) == json.dumps(expected)  # the same key order too

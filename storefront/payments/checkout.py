@@ -273,7 +273,7 @@ def _after_unknown(order_id: int, payment_id: int, exc: UnknownOutcome) -> Payme
         record_event(
             order, "payment_unknown",
             f"No clear answer from Invoicebox for attempt {payment.attempt}: "
-            f"{exc.code or 'no response'}; it will be looked up before any retry.",
+            f"{_what_came_back(exc)}; it will be looked up before any retry.",
             data={"payment_id": payment.id, "http_status": exc.http_status,
                   "request_id": exc.request_id},
         )
@@ -285,6 +285,13 @@ def _after_unknown(order_id: int, payment_id: int, exc: UnknownOutcome) -> Payme
         if result is not None:
             return result
     return PaymentResult(Outcome.UNAVAILABLE)
+
+
+def _what_came_back(exc: UnknownOutcome) -> str:
+    """The API's code, or its bare HTTP status (a 500 carries no code), or silence."""
+    if exc.code:
+        return exc.code
+    return f"HTTP {exc.http_status}" if exc.http_status else "no response"
 
 
 def _check_created(order_id: int, payment_id: int, invoicebox_id: str) -> PaymentResult | None:

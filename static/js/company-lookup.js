@@ -1,6 +1,8 @@
 // "Find company" without leaving the page: posts the INN to the shop, which asks the
 // registry through Invoicebox, then fills in the name, KPP and legal address and says what
-// the registry answered. Runs on "Find company" and when the INN field is changed. Without
+// the registry answered. Runs on "Find company", on Enter in the INN field, and when the
+// buyer moves on from a changed INN to another field. Not when they go straight for a
+// button: the note appearing would move "Pay" away from under their pointer. Without
 // JavaScript the button submits the form and the server fills the fields in instead.
 (function () {
   "use strict";
@@ -72,7 +74,16 @@
     event.preventDefault();
     lookUp(true);
   });
-  inn.addEventListener("change", function () {
-    lookUp(false);
+  inn.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      lookUp(true);
+    }
+  });
+  inn.addEventListener("blur", function (event) {
+    var next = event.relatedTarget;
+    if (next && next.form === form && /^(INPUT|TEXTAREA|SELECT)$/.test(next.tagName)) {
+      lookUp(false);
+    }
   });
 })();

@@ -218,3 +218,11 @@ def test_a_registry_that_cannot_answer_never_stops_a_company_paying(shop_app, bu
     assert answer.status_code == 303 and answer.location.startswith(sandbox.url)
     with shop_app.app_context():
         assert db.session.get(CompanyCache, GUILD) is None  # a failure is not an answer
+
+
+def test_enter_in_a_field_pays_rather_than_looks_up(buyer):
+    # Implicit submission presses the form's first submit button.
+    page = buyer.get("/checkout").text
+    form = page[page.index('<form method="post" action="/checkout"'):]
+    buttons = re.findall(r"<button type=\"submit\"[^>]*>([^<]*)</button>", form)
+    assert buttons[0] == "Pay with Invoicebox" and "Find company" in buttons[1:]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -226,3 +229,17 @@ def test_enter_in_a_field_pays_rather_than_looks_up(buyer):
     form = page[page.index('<form method="post" action="/checkout"'):]
     buttons = re.findall(r"<button type=\"submit\"[^>]*>([^<]*)</button>", form)
     assert buttons[0] == "Pay with Invoicebox" and "Find company" in buttons[1:]
+
+
+def test_no_transaction_is_open_while_invoicebox_answers(shop_app, buyer, sandbox):
+    sandbox.scenario("api_timeout", seconds=2, method="GET", path="/counterparty-detail")
+    database = shop_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        asking = pool.submit(find, buyer, GUILD)
+        time.sleep(1)  # the lookup is now waiting for the sandbox's answer
+        # Any transaction the lookup held open would lock this write out at once.
+        with sqlite3.connect(database, timeout=0) as probe:
+            probe.execute("INSERT INTO lookup_counter (bucket, window_start, hits)"
+                          " VALUES ('probe', 0, 1)")
+        assert not asking.done()
+        assert asking.result(timeout=30).get_json()["outcome"] == "found"

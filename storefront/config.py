@@ -27,6 +27,15 @@ DEMO_DEFAULTS: dict[str, str] = {
     "INVOICEBOX_NOTIFICATION_KEY": "098f6bcd4621d373cade4e832627b4f6",
 }
 
+# Company lookups by INN at checkout (storefront/payments/companies.py): per buyer session
+# and per client address an hour, and shop-wide calls to Invoicebox per 30 s, kept well
+# below the account's 100 requests per 30 s that payments need (CONTRACT §1.5).
+COMPANY_LOOKUP_LIMITS: dict[str, int] = {
+    "STOREFRONT_COMPANY_LOOKUPS_PER_SESSION": 10,
+    "STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS": 30,
+    "STOREFRONT_COMPANY_LOOKUPS_PER_30S": 20,
+}
+
 # Settings that must be given explicitly outside demo mode.
 REQUIRED_IN_PRODUCTION = (
     "SECRET_KEY",
@@ -92,6 +101,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "STOREFRONT_CATALOG_CACHE_SECONDS": _number(
             get("STOREFRONT_CATALOG_CACHE_SECONDS", "30"), "STOREFRONT_CATALOG_CACHE_SECONDS", 0
         ),
+        **{
+            name: int(_number(get(name, str(default)), name, 0))
+            for name, default in COMPANY_LOOKUP_LIMITS.items()
+        },
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
         "STOREFRONT_TRUSTED_PROXIES": int(

@@ -27,6 +27,8 @@ from .request_log import note
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.05  # seconds; a little over a multiple of 3, TCP's retransmit interval
+# A buyer waits for a company lookup and can always type the details instead.
+LOOKUP_READ_TIMEOUT = 5.0
 
 
 class TransactionOpen(RuntimeError):
@@ -46,19 +48,35 @@ _subject: ContextVar[_Subject] = ContextVar("invoicebox_call_subject", default=_
 
 def client() -> InvoiceboxClient:
     """The current app's client, built once from its configuration."""
+    return _client("invoicebox_client")
+
+
+def lookup_client() -> InvoiceboxClient:
+    """The client for company lookups: one attempt, and at most 5 s to answer.
+
+    A lookup only saves the buyer some typing, so it is not worth a retry that would keep
+    them waiting and spend more of the account's request budget, which payments need.
+    """
+    return _client("invoicebox_lookup_client", max_retries=1, read_timeout=LOOKUP_READ_TIMEOUT)
+
+
+def _client(key: str, max_retries: int = 3, read_timeout: float | None = None
+            ) -> InvoiceboxClient:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    existing = app.extensions.get("invoicebox_client")
+    existing = app.extensions.get(key)
     if existing is None:
         config = app.config
+        read = float(config["INVOICEBOX_READ_TIMEOUT"])
         existing = InvoiceboxClient(
             config["INVOICEBOX_API_URL"],
             config["INVOICEBOX_TOKEN"],
             api_version=config["INVOICEBOX_API_VERSION"],
-            read_timeout=(CONNECT_TIMEOUT, float(config["INVOICEBOX_READ_TIMEOUT"])),
+            read_timeout=(CONNECT_TIMEOUT, min(read, read_timeout or read)),
             write_timeout=(CONNECT_TIMEOUT, float(config["INVOICEBOX_WRITE_TIMEOUT"])),
+            max_retries=max_retries,
             on_call=_record,
         )
-        app.extensions["invoicebox_client"] = existing
+        app.extensions[key] = existing
     return existing
 
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 from ..errors import internal_error, too_many_requests
 from ..maintenance import tick
 from ..services import services
-from . import auth, orders, refunds, shipments
+from . import auth, counterparty, orders, refunds, shipments
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,6 @@ def create_api_blueprint() -> Blueprint:
     """The API as one blueprint; the app registers it once per prefix (``/v3``, ``/l3``)."""
     api = Blueprint("api", __name__)
     api.before_request(_before_api_request)
-    for child in (auth.bp, orders.bp, refunds.bp, shipments.bp):
+    for child in (auth.bp, orders.bp, refunds.bp, shipments.bp, counterparty.bp):
         api.register_blueprint(child)
     return api

@@ -10,6 +10,7 @@ The pieces a shop needs::
 * :class:`Basket`: line and order totals with the gateway's VAT arithmetic.
 * :func:`verify_signature` / :func:`sign`: HMAC of notification bodies.
 * models (:class:`Order`, :class:`Refund` ...) and request bodies.
+* :class:`Company`: company details by INN (:meth:`InvoiceboxClient.lookup_company`).
 * errors, all under :class:`InvoiceboxError`.
 """
 
@@ -24,6 +25,7 @@ from .basket import (
     vat_rate,
 )
 from .client import API_VERSIONS, InvoiceboxClient
+from .company import Company, CompanyStatus
 from .errors import (
     ApiError,
     AuthError,
@@ -87,6 +89,8 @@ __all__ = [
     "BasketError",
     "BasketItem",
     "CallRecord",
+    "Company",
+    "CompanyStatus",
     "CreateOrderRequest",
     "CreateRefundRequest",
     "CreateShipmentRequest",

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import requests
 
+from .company import Company, is_inn_shaped, pick_company
 from .errors import AuthError, InvalidRequest, NotFound, ProtocolError, UnknownOutcome
 from .models import AuthInfo, Order, Page, Refund, RefundableItem, Shipment
 from .payloads import (
@@ -164,6 +165,21 @@ class InvoiceboxClient:
             return self.auth_info().user_id is not None
         except AuthError:
             return False
+
+    # -- companies ----------------------------------------------------------------
+
+    def lookup_company(self, vat_number: str) -> Company | None:
+        """``GET /filter/api/counterparty-detail?vatNumber=``: a company by its INN (§2.12).
+
+        Returns the registry's record, or None when it has none. A read, retried as reads
+        are. Raises :class:`InvalidRequest` without sending anything unless ``vat_number`` is
+        10 or 12 digits; check its check digits first too (the API refuses them with a 422).
+        """
+        if not is_inn_shaped(vat_number):
+            raise InvalidRequest("an INN has 10 or 12 digits", field="vatNumber")
+        path = self._path("filter", "api", "counterparty-detail")
+        return pick_company(self._rows(self._get(path, [("vatNumber", vat_number)]), path),
+                            vat_number)
 
     # -- orders -------------------------------------------------------------------
 

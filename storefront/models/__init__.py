@@ -2,15 +2,18 @@
 
 from .base import UTCDateTime, now_utc
 from .catalog import Product
+from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
 __all__ = [
+    "CompanyCache",
     "GatewayCall",
     "LoginAttempt",
     "LoginThrottle",
+    "LookupCounter",
     "Notification",
     "Order",
     "OrderEvent",

@@ -12,9 +12,13 @@ Views call these functions and never the Invoicebox client directly:
 * :func:`mark_paid` is the single paid transition used by notifications and syncs;
   :func:`mark_closed` records a canceled or expired attempt.
 * :func:`record_event` adds a line to an order's history.
+* :func:`lookup_company` fills a company buyer's details in from their INN;
+  :func:`registry_company` is the checkout's check that the company still exists.
 """
 
 from .checkout import Outcome, PaymentResult, pay, settle_seconds
+from .companies import LookupResult, check_inn, lookup_company, registry_company
+from .companies import Outcome as LookupOutcome
 from .events import record_event
 from .notifications import MAX_BODY_BYTES, MONITORING_ID, Reply, handle_notification
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
@@ -38,6 +42,8 @@ __all__ = [
     "CustomerDetails",
     "EmptyCart",
     "LineDraft",
+    "LookupOutcome",
+    "LookupResult",
     "Outcome",
     "PaidResult",
     "PaymentResult",
@@ -45,15 +51,18 @@ __all__ = [
     "amount_matches",
     "apply_gateway_order",
     "basket_for",
+    "check_inn",
     "find_order",
     "handle_notification",
     "is_paid",
+    "lookup_company",
     "mark_closed",
     "mark_paid",
     "maybe_sync",
     "pay",
     "place_order",
     "record_event",
+    "registry_company",
     "retry_on_conflict",
     "settle_seconds",
     "sync_payment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 
 from ..payments import CustomerDetails, EmptyCart, find_order, pay, place_order
-from . import bp, cart
+from . import bp, cart, company
 from .cart import RECENT_ORDERS_KEY
 from .forms import CheckoutForm
 from .orders import respond_to_payment
@@ -22,10 +22,16 @@ def checkout():
         form.checkout_token.data = CheckoutForm.new_token()
         return render_template("shop/checkout.html", form=form, cart=current)
 
+    if company.FIND_BUTTON in request.form:
+        return company.fill_checkout(form, current)
     if not form.validate():
         if form.checkout_token.errors:
             form.checkout_token.data = CheckoutForm.new_token()
         return render_template("shop/checkout.html", form=form, cart=current), 422
+    if form.is_company and (refusal := company.liquidated(form.inn.data)):
+        form.inn.errors.append("The registry says this company was liquidated.")
+        return render_template("shop/checkout.html", form=form, cart=current,
+                               lookup=refusal), 422
 
     token = form.checkout_token.data
     order = find_order(checkout_token=token)

@@ -68,6 +68,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "invoicebox"
 MONITORING_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 ORDERS_PATH = "/v3/billing/api/order/order"
 FILTER_PATH = "/v3/filter/api/order/order"
+COMPANY_PATH = "/v3/filter/api/counterparty-detail"
 PAY_BASE = "https://pay.invoicebox.test/order/"
 
 
@@ -95,6 +96,9 @@ class FakeInvoicebox:
         self.reads = 0
         mock.add_callback(responses.POST, FAKE_API_URL + ORDERS_PATH, callback=self._create)
         mock.add_callback(responses.GET, FAKE_API_URL + FILTER_PATH, callback=self._filter)
+        # Company details by INN: an empty registry unless a test adds records.
+        self.companies: dict[str, dict[str, Any]] = {}
+        mock.add_callback(responses.GET, FAKE_API_URL + COMPANY_PATH, callback=self._company)
 
     def order_for(self, merchant_order_id: str) -> dict[str, Any]:
         return next(o for o in self.orders.values() if o["merchantOrderId"] == merchant_order_id)
@@ -143,6 +147,13 @@ class FakeInvoicebox:
         if "merchantOrderId" in query:
             rows = [o for o in rows if o["merchantOrderId"] == query["merchantOrderId"][0]]
         body = {"data": rows, "metaData": {"totalCount": len(rows), "pageSize": 100, "page": 1},
+                "extendedData": []}
+        return 200, {"X-Request-Id": uuid.uuid4().hex}, json.dumps(body)
+
+    def _company(self, request: requests.PreparedRequest):
+        inn = parse_qs(urlsplit(request.url).query).get("vatNumber", [""])[-1]
+        rows = [self.companies[inn]] if inn in self.companies else []
+        body = {"data": rows, "metaData": {"totalCount": len(rows), "pageSize": 30, "page": 1},
                 "extendedData": []}
         return 200, {"X-Request-Id": uuid.uuid4().hex}, json.dumps(body)
 

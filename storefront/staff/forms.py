@@ -18,7 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..states import ORDER_STATUS_LABELS
 
@@ -57,7 +57,7 @@ class RefundLineForm(Form):
 
 class RefundForm(FlaskForm):
     # One-time token: the same form sent twice makes one refund (Refund.form_token).
-    form_token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    form_token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
     lines = FieldList(FormField(RefundLineForm), max_entries=200)
     everything = BooleanField("Refund everything that is still refundable")
     reason = TextAreaField(

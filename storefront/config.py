@@ -9,6 +9,7 @@ points the gateway at the local sandbox. Tests pass their own mapping to
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 MODES = ("demo", "production")
 API_VERSIONS = ("v3", "l3")
 SIGNATURE_ALGORITHMS = ("sha1", "sha256", "md5")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 # The public demo shop's credentials, published in the Invoicebox docs. They are
 # good for the sandbox and for the real API's demo account only.
@@ -123,10 +125,10 @@ def normalise_database_url(url: str) -> str:
 
 
 def _number(value: str | None, name: str, minimum: float | None = None) -> float:
-    try:
-        number = float(value or "")
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    # float() would also read "1e3", "inf", "nan" and other scripts' digits.
+    if not _DECIMAL.fullmatch(value or ""):
+        raise ConfigError(f"{name} must be a number, not {value!r}")
+    number = float(value or "")
     if minimum is None and number <= 0:
         raise ConfigError(f"{name} must be positive")
     if minimum is not None and number < minimum:

@@ -10,7 +10,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SearchField,
     SelectField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..numbers import WholeNumberField
 from ..states import ORDER_STATUS_LABELS
 
 
@@ -50,7 +50,7 @@ class RefundLineForm(Form):
 
     sku = HiddenField(validators=[DataRequired(), Length(max=100)])
     # Optional: "refund everything" disables the inputs, and disabled inputs are not sent.
-    quantity = IntegerField(default=0, validators=[Optional(), NumberRange(min=0)])
+    quantity = WholeNumberField(default=0, validators=[Optional(), NumberRange(min=0)])
     # Refund the part of the line that is less than one unit (see the refund screen).
     remainder = BooleanField(default=False)
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 MODES = ("demo", "production")
 API_VERSIONS = ("v3", "l3")
@@ -87,6 +88,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             get("INVOICEBOX_WRITE_TIMEOUT", "30"), "INVOICEBOX_WRITE_TIMEOUT"
         ),
         "STOREFRONT_PUBLIC_URL": get("STOREFRONT_PUBLIC_URL", f"http://127.0.0.1:{port}"),
+        # Where the demo listens; in demo mode localhost and 127.0.0.1 are served there too.
+        "STOREFRONT_PORT": int(_number(port, "STOREFRONT_PORT")),
         "STOREFRONT_ORDER_TTL_HOURS": _number(
             get("STOREFRONT_ORDER_TTL_HOURS", "24"), "STOREFRONT_ORDER_TTL_HOURS"
         ),
@@ -114,6 +117,10 @@ def validate(settings: Mapping[str, Any]) -> None:
         )
     if settings.get("STOREFRONT_PAYMENT_LANGUAGE") not in ("ru", "en"):
         raise ConfigError("STOREFRONT_PAYMENT_LANGUAGE must be ru or en")
+    public = urlsplit(str(settings.get("STOREFRONT_PUBLIC_URL") or ""))
+    if public.scheme not in ("http", "https") or not public.hostname:
+        # The shop answers only requests for this host (security.trusted_hosts).
+        raise ConfigError("STOREFRONT_PUBLIC_URL must be an http(s) URL with a host name")
 
 
 def normalise_database_url(url: str) -> str:

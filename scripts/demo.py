@@ -9,8 +9,12 @@
 ``STOREFRONT_PORT`` and ``SANDBOX_PORT`` move them; the shop's public URL follows its port
 and its ``INVOICEBOX_API_URL`` follows the sandbox's. ``DATABASE_URL`` and ``SANDBOX_STATE``
 move the two databases; ``WEB_CONCURRENCY`` serves the shop with that many gunicorn
-workers. One Ctrl-C (or SIGTERM) stops both.
-If either dies, the other is stopped too and the script exits non-zero.
+workers.
+
+However the demo is stopped, both servers stop with it: Ctrl-C; SIGINT, SIGTERM or SIGHUP to
+this script or to the ``make`` running it; even SIGKILL of ``make`` or of this script (see
+:class:`ParentWatch` and ``scripts/demo_child.py``). If either server dies, the other is
+stopped too and the script exits non-zero.
 """
 
 from __future__ import annotations
@@ -33,14 +37,19 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 HOST = "127.0.0.1"
 DEMO_MERCHANT_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+CHILD = ROOT / "scripts" / "demo_child.py"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+PARENT_POLL_SECONDS = 0.25
+# Bit n-1 of a /proc signal mask is signal n.
+_TERMINATION_MASK = sum(1 << (sig - 1) for sig in (signal.SIGHUP, signal.SIGINT,
+                                                      signal.SIGQUIT, signal.SIGTERM))
 
 log = logging.getLogger("demo")
 
 
 def shop_server_command(port: int) -> list[str]:
-    """How the shop is served.
+    """How the shop is served: the module and arguments of ``python -m``.
 
     With ``WEB_CONCURRENCY`` set, gunicorn runs that many worker processes, as
     ``make serve`` does in production; otherwise Flask's threaded werkzeug server, as
@@ -49,9 +58,9 @@ def shop_server_command(port: int) -> list[str]:
     workers = os.environ.get("WEB_CONCURRENCY", "").strip()
     if workers:
         # gunicorn.conf.py reads the bind address and worker count from the environment.
-        return [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+        return ["gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
                 "--workers", workers, "--bind", f"{HOST}:{port}"]
-    return [sys.executable, "-m", "flask", "--app", "storefront", "run", "--host", HOST,
+    return ["flask", "--app", "storefront", "run", "--host", HOST,
             "--port", str(port), "--with-threads", "--no-reload", "--no-debugger"]
 
 
@@ -60,7 +69,8 @@ def sandbox_state() -> Path:
 
 
 def sandbox_command(port: int, config: Path) -> list[str]:
-    return [sys.executable, "-m", "sandbox", "--host", HOST, "--port", str(port),
+    """The module and arguments of ``python -m`` that serve the sandbox."""
+    return ["sandbox", "--host", HOST, "--port", str(port),
             "--state", str(sandbox_state()), "--config", str(config)]
 
 
@@ -120,14 +130,23 @@ def answers(url: str) -> bool:
 
 class Children:
     """The two servers. Each runs in its own session, so a Ctrl-C reaches only this
-    script, which then stops them in order instead of leaving half a demo running."""
+    script, which then stops them in order instead of leaving half a demo running.
+
+    Each is run through ``scripts/demo_child.py`` with the read end of a pipe whose write
+    end only this process holds: if this process dies without stopping them (SIGKILL),
+    the kernel closes the pipe and they stop themselves.
+    """
 
     def __init__(self) -> None:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._lifeline, self._held = os.pipe()  # neither end is inherited unless passed
 
-    def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
+    def start(self, name: str, module_args: list[str], env: dict[str, str]) -> None:
+        """Start ``python -m MODULE ARGS...`` (``module_args``) as the server ``name``."""
+        command = [sys.executable, str(CHILD), str(self._lifeline), *module_args]
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=env,
-                                                start_new_session=True)
+                                                start_new_session=True,
+                                                pass_fds=(self._lifeline,))
 
     def exited(self) -> str | None:
         for name, process in self.processes.items():
@@ -147,6 +166,55 @@ class Children:
                 log.warning("%s did not stop in %.0f s; killing it", name, STOP_TIMEOUT)
                 process.kill()
                 process.wait()
+        os.close(self._held)
+        os.close(self._lifeline)
+
+
+class ParentWatch(threading.Thread):
+    """Sets ``stop`` when the process that started the demo is gone or is being stopped.
+
+    * Gone: ``make`` killed with SIGKILL leaves this script to init (or a subreaper), so
+      the parent process id changes.
+    * Being stopped (Linux): GNU make passes a SIGTERM sent to it alone on to its recipe,
+      but not a SIGINT or SIGHUP: it assumes a terminal sent that one to the whole process
+      group, resets the signal to its default action and waits for the recipe to end. A
+      SIGINT from a supervisor would so leave the demo running and ``make`` waiting for
+      ever. The one trace is in ``/proc/<make>/status``: the signal is no longer among
+      those caught (``SigCgt``). A termination signal that the parent caught when the demo
+      started and no longer catches means the parent is on its way out.
+    """
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__(name="parent-watch", daemon=True)
+        self.stop = stop
+        self.parent = os.getppid()
+        self.caught = self._caught()
+
+    def _caught(self) -> int | None:
+        """The parent's caught-signal mask, where ``/proc`` shows it."""
+        try:
+            status = Path(f"/proc/{self.parent}/status").read_text(encoding="ascii")
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("SigCgt:"):
+                return int(line.split()[1], 16)
+        return None
+
+    def reason(self) -> str | None:
+        if os.getppid() != self.parent:
+            return "the process that started the demo is gone"
+        if self.caught is not None:
+            now = self._caught()
+            if now is not None and self.caught & ~now & _TERMINATION_MASK:
+                return "the process that started the demo is stopping"
+        return None
+
+    def run(self) -> None:
+        while not self.stop.wait(PARENT_POLL_SECONDS):
+            if (why := self.reason()) is not None:
+                log.info("%s", why)
+                self.stop.set()
 
 
 def wait_until_ready(children: Children, checks: dict[str, str], stop: threading.Event) -> bool:
@@ -202,8 +270,9 @@ def main() -> int:
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, request_stop)
+    ParentWatch(stop).start()
 
     children = Children()
     try:

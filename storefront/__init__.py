@@ -47,9 +47,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, request_log, security
+    from . import cli, errors, hygiene, request_log, security
 
     security.init_app(app)
+    hygiene.init_app(app)
     request_log.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

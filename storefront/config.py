@@ -2,25 +2,30 @@
 
 Two modes: ``production`` (the default) refuses to start without its secrets,
 and ``demo`` fills them with the public Invoicebox demo shop's credentials and
-points the gateway at the local sandbox. Tests pass their own mapping to
-``create_app`` instead of relying on the environment.
+points the gateway at the local sandbox. Its session key is the one secret the
+demo never takes from the docs: see :func:`demo_secret_key`. Tests pass their own
+mapping to ``create_app`` instead of relying on the environment.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 MODES = ("demo", "production")
 API_VERSIONS = ("v3", "l3")
 SIGNATURE_ALGORITHMS = ("sha1", "sha256", "md5")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 # The public demo shop's credentials, published in the Invoicebox docs. They are
 # good for the sandbox and for the real API's demo account only.
 DEMO_DEFAULTS: dict[str, str] = {
-    "SECRET_KEY": "demo-only-secret-key-never-use-in-production",
     "INVOICEBOX_API_URL": "http://127.0.0.1:8001",
     "INVOICEBOX_TOKEN": "b37c4c689295904ed21eee5d9a48d42e",
     "INVOICEBOX_MERCHANT_ID": "ffffffff-ffff-ffff-ffff-ffffffffffff",
@@ -35,6 +40,9 @@ COMPANY_LOOKUP_LIMITS: dict[str, int] = {
     "STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS": 30,
     "STOREFRONT_COMPANY_LOOKUPS_PER_30S": 20,
 }
+
+# Where demo mode keeps the session key it made (inside the git-ignored instance folder).
+DEMO_SECRET_KEY_FILE = "secret_key"
 
 # Settings that must be given explicitly outside demo mode.
 REQUIRED_IN_PRODUCTION = (
@@ -79,7 +87,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
     database_url = get("DATABASE_URL") or "sqlite:///" + str(Path(instance_path) / "storefront.db")
     settings: dict[str, Any] = {
         "STOREFRONT_MODE": mode,
-        "SECRET_KEY": get("SECRET_KEY"),
+        "SECRET_KEY": get("SECRET_KEY") or (demo_secret_key(instance_path)
+                                            if mode == "demo" else None),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "INVOICEBOX_API_URL": get("INVOICEBOX_API_URL", "https://api.invoicebox.ru"),
         "INVOICEBOX_API_VERSION": get("INVOICEBOX_API_VERSION", "v3"),
@@ -94,6 +103,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             get("INVOICEBOX_WRITE_TIMEOUT", "30"), "INVOICEBOX_WRITE_TIMEOUT"
         ),
         "STOREFRONT_PUBLIC_URL": get("STOREFRONT_PUBLIC_URL", f"http://127.0.0.1:{port}"),
+        # Where the demo listens; in demo mode localhost and 127.0.0.1 are served there too.
+        "STOREFRONT_PORT": int(_number(port, "STOREFRONT_PORT")),
         "STOREFRONT_ORDER_TTL_HOURS": _number(
             get("STOREFRONT_ORDER_TTL_HOURS", "24"), "STOREFRONT_ORDER_TTL_HOURS"
         ),
@@ -125,6 +136,39 @@ def validate(settings: Mapping[str, Any]) -> None:
         )
     if settings.get("STOREFRONT_PAYMENT_LANGUAGE") not in ("ru", "en"):
         raise ConfigError("STOREFRONT_PAYMENT_LANGUAGE must be ru or en")
+    public = urlsplit(str(settings.get("STOREFRONT_PUBLIC_URL") or ""))
+    if public.scheme not in ("http", "https") or not public.hostname:
+        # The shop answers only requests for this host (security.trusted_hosts).
+        raise ConfigError("STOREFRONT_PUBLIC_URL must be an http(s) URL with a host name")
+
+
+def demo_secret_key(instance_path: str) -> str:
+    """Demo mode's session key when ``SECRET_KEY`` is not set: random, made on first run.
+
+    A key written in the source would let anybody sign a cookie that every demo takes for
+    its staff member's. The key is kept in ``instance/secret_key`` (readable by its owner
+    only), so a restart keeps the sessions. Several processes may start together (the
+    ``flask`` commands, gunicorn's workers): each writes a key to a file of its own and
+    links it into place, which only the first one does; everybody then reads that one.
+    """
+    folder = Path(instance_path)
+    path = folder / DEMO_SECRET_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, draft = tempfile.mkstemp(dir=folder, prefix=".secret_key-")  # mode 0600
+        try:
+            with os.fdopen(handle, "w", encoding="ascii") as file:
+                file.write(secrets.token_urlsafe(48) + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process was first: its key is the one
+        finally:
+            os.unlink(draft)
+    key = path.read_text(encoding="ascii").strip()
+    if not key:
+        raise ConfigError(f"{path} is empty: delete it and a new key is made")
+    return key
 
 
 def normalise_database_url(url: str) -> str:
@@ -136,10 +180,10 @@ def normalise_database_url(url: str) -> str:
 
 
 def _number(value: str | None, name: str, minimum: float | None = None) -> float:
-    try:
-        number = float(value or "")
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    # float() would also read "1e3", "inf", "nan" and other scripts' digits.
+    if not _DECIMAL.fullmatch(value or ""):
+        raise ConfigError(f"{name} must be a number, not {value!r}")
+    number = float(value or "")
     if minimum is None and number <= 0:
         raise ConfigError(f"{name} must be positive")
     if minimum is not None and number < minimum:

@@ -1,4 +1,5 @@
-"""HTTP hardening for every response: security headers and cookie flags.
+"""HTTP hardening: security headers and cookie flags on every response, and the Host
+header checked on every request.
 
 The policy allows scripts and styles from the shop's own origin only, so a page
 that needs behaviour ships it as a static file; no inline script will run.
@@ -11,10 +12,16 @@ operations per response instead of a header lookup each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ipaddress
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app, request
+
+from .errors import render_error
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -58,7 +65,83 @@ class SecurityHeaders:
         return self.app(environ, start)
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# The only view that answers whatever address it is asked by (see refuse_untrusted_host).
+PROBE_ENDPOINT = "health.healthz"
+HOST_REFUSED = "This shop is not served under that name."
+
+
+def trusted_hosts(config: Mapping[str, Any]) -> Mapping[str, int]:
+    """The host names the shop answers to, each with the port it answers on.
+
+    ``STOREFRONT_PUBLIC_URL``'s host, in every mode; in demo mode also ``localhost`` and
+    ``127.0.0.1`` on the demo's port; with ``TESTING``, ``localhost``, the name Flask's
+    test client sends.
+    """
+    return _trusted_hosts(str(config.get("STOREFRONT_PUBLIC_URL") or ""),
+                          config.get("STOREFRONT_MODE") == "demo",
+                          config.get("STOREFRONT_PORT"), bool(config.get("TESTING")))
+
+
+@lru_cache(maxsize=16)
+def _trusted_hosts(public_url: str, demo: bool, demo_port: int | None,
+                   testing: bool) -> Mapping[str, int]:
+    parts = urlsplit(public_url)
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme, 80)
+    hosts = {parts.hostname: port} if parts.hostname else {}
+    if demo:
+        hosts.update(dict.fromkeys(("localhost", "127.0.0.1"), demo_port or port))
+    if testing:
+        hosts.setdefault("localhost", 80)
+    return MappingProxyType(hosts)
+
+
+def split_host(host: str) -> tuple[str, int | None] | None:
+    """``"Shop.example:8000"`` -> ``("shop.example", 8000)``; None if it is no host."""
+    try:
+        parts = urlsplit("//" + host)
+        name, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    if not name or parts.path or parts.query or parts.fragment or parts.username:
+        return None
+    return name, port
+
+
+def is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def refuse_untrusted_host():
+    """Answer 400 to a request whose ``Host`` is not one of :func:`trusted_hosts`.
+
+    The host a request names is where Werkzeug points absolute URLs, the redirect that
+    adds a trailing slash among them: trusting it lets anybody make the shop send a
+    visitor (or a cache) to their site. A Host without a port is taken for the trusted
+    port: the request did reach the shop, and a proxy in front may leave the port out.
+
+    A load balancer's health check asks ``/healthz`` by the address of the machine it
+    checks, which no setting can list ahead; that view's answer carries no URL, so it
+    answers a probe by IP address.
+    """
+    trusted = trusted_hosts(current_app.config)
+    named = split_host(request.host)
+    if named is not None:
+        name, port = named
+        if name in trusted and (port is None or port == trusted[name]):
+            return None
+        if request.endpoint == PROBE_ENDPOINT and is_ip_address(name):
+            return None
+    return render_error(400, HOST_REFUSED)
+
+
 def init_app(app: Flask) -> None:
+    # First of the app's before-request hooks, so nothing runs for a foreign host.
+    app.before_request(refuse_untrusted_host)
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     proxies = int(app.config.get("STOREFRONT_TRUSTED_PROXIES", 0))
     if proxies:

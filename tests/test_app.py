@@ -67,6 +67,8 @@ def test_demo_defaults_do_not_leak_into_production(tmp_path):
         ("INVOICEBOX_API_VERSION", "v2"),
         ("INVOICEBOX_SIGNATURE_ALGORITHM", "crc32"),
         ("INVOICEBOX_READ_TIMEOUT", "soon"),
+        ("INVOICEBOX_READ_TIMEOUT", "١٢"),
+        ("STOREFRONT_TRUSTED_PROXIES", "nan"),
     ],
 )
 def test_invalid_values_are_refused_by_name(name, value, tmp_path):

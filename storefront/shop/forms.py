@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     StringField,
@@ -29,16 +28,22 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..numbers import WholeNumberField, is_ascii_digits
 from .cart import MAX_QUANTITY, MIN_QUANTITY
 from .validators import inn_is_valid, kpp_is_valid, normalize_phone
 
 CUSTOMER_TYPES = [SelectChoice("private", "Individual"), SelectChoice("legal", "Company")]
 _SLUG = Regexp(r"^[a-z0-9-]{1,100}$", message="Unknown product.")
+_QUANTITY_RANGE = f"Enter a quantity from {MIN_QUANTITY} to {MAX_QUANTITY}."
 _QUANTITY = [
     InputRequired(message="Enter a quantity."),
-    NumberRange(MIN_QUANTITY, MAX_QUANTITY,
-                message=f"Enter a quantity from {MIN_QUANTITY} to {MAX_QUANTITY}."),
+    NumberRange(MIN_QUANTITY, MAX_QUANTITY, message=_QUANTITY_RANGE),
 ]
+
+
+def _quantity_field(label: str, **kwargs) -> WholeNumberField:
+    return WholeNumberField(label, validators=_QUANTITY, maximum=MAX_QUANTITY,
+                            invalid_value_message=_QUANTITY_RANGE, **kwargs)
 
 
 def _strip(value: str | None) -> str | None:
@@ -52,13 +57,13 @@ def _compact(value: str | None) -> str | None:
 
 class AddToCartForm(FlaskForm):
     product = HiddenField(validators=[DataRequired(), _SLUG])
-    quantity = IntegerField("Quantity", default=1, validators=_QUANTITY)
+    quantity = _quantity_field("Quantity", default=1)
     next = HiddenField()
 
 
 class QuantityForm(FlaskForm):
     product = HiddenField(validators=[DataRequired(), _SLUG])
-    quantity = IntegerField("Quantity", validators=_QUANTITY)
+    quantity = _quantity_field("Quantity")
 
 
 class RemoveForm(FlaskForm):
@@ -123,7 +128,7 @@ class CheckoutForm(FlaskForm):
             return
         if not field.data:
             raise ValidationError("Enter the company's INN.")
-        if not field.data.isdigit() or len(field.data) not in (10, 12):
+        if not is_ascii_digits(field.data) or len(field.data) not in (10, 12):
             raise ValidationError("An INN has 10 digits (organisation) or 12 (sole trader).")
         if not inn_is_valid(field.data):
             raise ValidationError("This INN's check digits do not match; please check it.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 
 from ..models import Order
+from ..numbers import whole_number
 from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
 from ..states import OrderStatus, PaymentStatus
 from . import bp
@@ -66,8 +67,9 @@ def payment_failed(token: str):
 def order_status(token: str):
     """What the waiting page polls. After a while it may ask Invoicebox itself."""
     found = _order_or_404(token)
-    waited = request.args.get("waited", default=0, type=int) or 0
-    if maybe_sync(found, waited_seconds=max(0, min(waited, 3600))):
+    # Seconds the page has been waiting, as its script counts them; an hour is plenty.
+    waited = whole_number(request.args.get("waited", "0"), 10**9) or 0
+    if maybe_sync(found, waited_seconds=min(waited, 3600)):
         found = _order_or_404(token)
     payment = found.current_payment
     return _private(jsonify(

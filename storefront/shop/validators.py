@@ -1,59 +1,97 @@
-"""Russian payer details: INN and KPP checks, phone normalisation.
+"""Russian payer details: INN, KPP and phone numbers.
 
-The INN (taxpayer number) carries check digits. Organisations have 10 digits with one
-check digit; individuals and sole traders (ИП) have 12 digits with two. Each check digit
-is a weighted sum of the digits before it, modulo 11, then modulo 10.
+INN check digits are python-stdnum's (``stdnum.ru.inn``) and phone numbers are Google's
+libphonenumber rules (``phonenumbers``): both know more than a hand-written check (which
+number ranges exist, how long each country's numbers are). Both are also generous with
+what they read: stdnum turns full-width digits into ASCII ones and phonenumbers reads
+Arabic-Indic digits, so a number is first checked to be written in the ASCII digits 0-9,
+and only then given to the library. The shop stores, shows and sends to Invoicebox only
+what it has read.
+
+Where the shop's rules differ from the libraries':
+
+* A phone number without ``+`` is read as a Russian one first (``8 900 …``, ``900 …``,
+  ``7 900 …``); if it is none, as an international number whose ``+`` was left out, as
+  buyers abroad often type it. phonenumbers alone would read it as Russian only.
+* The shop keeps a number as its E.164 digits without the ``+`` (``79001112233``), the
+  form Invoicebox expects (CONTRACT §2.2); people read it as ``+7 900 111-22-33``.
 """
 
 from __future__ import annotations
 
 import re
 
-_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN11_WEIGHTS = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_WEIGHTS = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
+from stdnum.exceptions import ValidationError
+from stdnum.ru import inn as stdnum_inn
+
+from ..numbers import is_ascii_digits
+
 # KPP: tax office (4 digits), reason (2 digits or capital Latin letters), number (3 digits).
-_KPP = re.compile(r"\d{4}[0-9A-Z]{2}\d{3}")
-_PHONE_CHARACTERS = re.compile(r"[\d\s()+\-.]+")
-
-
-def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+_KPP = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
+# What people type in a phone number: an optional leading +, ASCII digits, spaces (a
+# no-break one too, as pasted from a web page), brackets, hyphens and dots.
+_PHONE = re.compile(r"\+?[0-9 \u00a0()\-.]+")
+_HOME_REGION = "RU"
 
 
 def inn_is_valid(inn: str) -> bool:
     """True for a 10-digit (organisation) or 12-digit (person) INN with correct checksums."""
-    if not inn.isascii() or not inn.isdigit():
+    if not is_ascii_digits(inn):
         return False
-    if len(inn) == 10:
-        return _check_digit(inn[:9], _INN10_WEIGHTS) == int(inn[9])
-    if len(inn) == 12:
-        return (
-            _check_digit(inn[:10], _INN11_WEIGHTS) == int(inn[10])
-            and _check_digit(inn[:11], _INN12_WEIGHTS) == int(inn[11])
-        )
-    return False
+    try:
+        stdnum_inn.validate(inn)
+    except ValidationError:
+        return False
+    return True
 
 
 def kpp_is_valid(kpp: str) -> bool:
     return bool(_KPP.fullmatch(kpp))
 
 
+def parse_phone(raw: str) -> PhoneNumber | None:
+    """The phone number ``raw`` names, if it is a valid one written in ASCII digits."""
+    text = raw.strip()
+    if not _PHONE.fullmatch(text):
+        return None
+    readings = [text] if text.startswith("+") else [text, "+" + text]
+    for reading in readings:
+        try:
+            number = phonenumbers.parse(reading, _HOME_REGION)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None
+
+
 def normalize_phone(raw: str) -> str | None:
-    """Digits only, Russian numbers as ``7XXXXXXXXXX``; None if it is not a phone number.
+    """E.164 digits without the ``+``, as stored and sent; None if it is no phone number.
 
     ``+7 (900) 111-22-33``, ``8 900 111 22 33`` and ``9001112233`` all give
-    ``79001112233``. Other countries' numbers are kept as their 11 to 15 digits.
+    ``79001112233``; ``+44 20 7946 0958`` gives ``442079460958``.
     """
-    if not _PHONE_CHARACTERS.fullmatch(raw.strip()):
+    number = parse_phone(raw)
+    if number is None:
         return None
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 10 and digits.startswith("9"):
-        digits = "7" + digits
-    elif len(digits) == 11 and digits.startswith("8"):
-        digits = "7" + digits[1:]
-    if not 11 <= len(digits) <= 15 or digits.startswith("0"):
-        return None
-    if digits.startswith("7") and len(digits) != 11:
-        return None
-    return digits
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164).removeprefix("+")
+
+
+def format_phone(digits: str | None) -> str:
+    """A stored number as people read it: ``79001112233`` -> ``+7 900 111-22-33``.
+
+    Anything that is not a valid stored number is shown as it is, never "corrected".
+    """
+    if not digits:
+        return "—"
+    if not is_ascii_digits(digits):
+        return digits
+    try:
+        number = phonenumbers.parse("+" + digits)
+    except NumberParseException:
+        return digits
+    if not phonenumbers.is_valid_number(number):
+        return digits
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)

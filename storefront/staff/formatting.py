@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ..shop.validators import format_phone
+
 
 def when(moment: datetime | None, seconds: bool = False) -> str:
     """``27.11.2026 18:36 UTC``: staff in different places read one unambiguous clock."""
@@ -25,4 +27,4 @@ def quantity(value: Decimal | int | None) -> str:
 
 
 def template_helpers() -> dict[str, object]:
-    return {"when": when, "quantity": quantity}
+    return {"when": when, "quantity": quantity, "phone": format_phone}

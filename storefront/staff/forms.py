@@ -10,7 +10,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SearchField,
     SelectField,
@@ -18,8 +17,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..numbers import WholeNumberField
 from ..states import ORDER_STATUS_LABELS
 
 
@@ -50,14 +50,14 @@ class RefundLineForm(Form):
 
     sku = HiddenField(validators=[DataRequired(), Length(max=100)])
     # Optional: "refund everything" disables the inputs, and disabled inputs are not sent.
-    quantity = IntegerField(default=0, validators=[Optional(), NumberRange(min=0)])
+    quantity = WholeNumberField(default=0, validators=[Optional(), NumberRange(min=0)])
     # Refund the part of the line that is less than one unit (see the refund screen).
     remainder = BooleanField(default=False)
 
 
 class RefundForm(FlaskForm):
     # One-time token: the same form sent twice makes one refund (Refund.form_token).
-    form_token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    form_token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
     lines = FieldList(FormField(RefundLineForm), max_entries=200)
     everything = BooleanField("Refund everything that is still refundable")
     reason = TextAreaField(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
+from ..numbers import whole_number
 from ..payments.cancel import CANCELABLE, cancel_order
 from ..payments.refunds import (
     REFUNDABLE,
@@ -27,7 +28,7 @@ from ..shop.formatting import money
 from ..states import OrderStatus, RefundStatus
 from . import bp
 from .forms import ActionForm, OrderFilterForm, RefundForm
-from .queries import ORDERS_PER_PAGE, order_by_number, orders_query
+from .queries import MAX_PAGE, ORDERS_PER_PAGE, order_by_number, orders_query
 from .timeline import order_timeline
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,12 @@ def index():
 def orders():
     filters = OrderFilterForm(request.args)
     filters.validate()
+    number = whole_number(request.args.get("page", "1"), MAX_PAGE)
+    if not number:
+        abort(404)  # the list has no such page
     page = db.paginate(
         orders_query(filters.status.data, filters.q.data),
+        page=number,
         per_page=ORDERS_PER_PAGE,
         error_out=False,
         max_per_page=ORDERS_PER_PAGE,

@@ -73,7 +73,10 @@ def test_a_posted_price_is_ignored(client):
     assert "1,00" not in page
 
 
-@pytest.mark.parametrize("quantity", ["0", "-1", "100", "1000", "", "two", "1.5"])
+@pytest.mark.parametrize("quantity", [
+    "0", "-1", "100", "1000", "", "two", "1.5",
+    "٣", "３", "1_0", "9" * 5000,  # other scripts' digits, an underscore, no end of digits
+])
 def test_quantities_outside_1_to_99_are_refused(client, quantity):
     response = add_to_cart(client, "french-press-350", quantity)  # type: ignore[arg-type]
     assert response.status_code == 303

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storefront.shop.formatting import money, vat_label
-from storefront.shop.validators import inn_is_valid, kpp_is_valid, normalize_phone
+from storefront.shop.validators import format_phone, inn_is_valid, kpp_is_valid, normalize_phone
 
 NBSP = "\u00a0"
 
@@ -50,6 +50,8 @@ def test_vat_labels(code, label):
         ("77070838931", False),  # 11 digits
         ("7707O83893", False),  # a letter O
         ("７７０７０８３８９３", False),  # full-width digits are not ASCII
+        ("٧٧٠٧٠٨٣٨٩٣", False),  # nor are Arabic-Indic ones
+        (" 7707083893", False),  # the form drops spaces; the check does not
         ("", False),
     ],
 )
@@ -60,7 +62,7 @@ def test_inn_checksums(inn, valid):
 @pytest.mark.parametrize(
     ("kpp", "valid"),
     [("773601001", True), ("7736AB001", True), ("77360100", False), ("7736010011", False),
-     ("7736ab001", False), ("ABCD01001", False)],
+     ("7736ab001", False), ("ABCD01001", False), ("٧٧٣٦٠١٠٠١", False), ("７７３６01001", False)],
 )
 def test_kpp_format(kpp, valid):
     assert kpp_is_valid(kpp) is valid
@@ -74,8 +76,18 @@ def test_kpp_format(kpp, valid):
         ("9001112233", "79001112233"),
         ("79001112233", "79001112233"),
         ("+44 20 7946 0958", "442079460958"),
+        ("442079460958", "442079460958"),  # abroad, typed without its +
+        ("8 10 44 20 7946 0958", "442079460958"),  # Russia's own international prefix
+        ("(495) 123-45-67", "74951234567"),  # a Moscow line without the 8
+        ("8\u00a0900\u00a0111-22-33", "79001112233"),  # no-break spaces, as pasted
+        ("7.900.111.22.33", "79001112233"),
         ("+7 900 111", None),
         ("+7 900 111-22-33-44", None),
+        ("+7 000 111-22-33", None),  # no such range
+        ("+7 ٩٠٠ ١١١-٢٢-٣٣", None),  # Arabic-Indic digits
+        ("+7 ９００ １１１-２２-３３", None),  # full-width digits
+        ("+7 900 111-22-33 ext. 5", None),
+        ("7+9001112233", None),
         ("call me", None),
         ("12345", None),
         ("", None),
@@ -83,6 +95,28 @@ def test_kpp_format(kpp, valid):
 )
 def test_phone_numbers_are_normalised_to_digits(raw, digits):
     assert normalize_phone(raw) == digits
+
+
+@pytest.mark.parametrize(
+    ("digits", "shown"),
+    [
+        ("79001112233", "+7 900 111-22-33"),
+        ("74951234567", "+7 495 123-45-67"),
+        ("442079460958", "+44 20 7946 0958"),
+        ("٧٩٠٠١١١٢٢٣٣", "٧٩٠٠١١١٢٢٣٣"),  # stored before digits were checked: shown as is
+        ("70001112233", "70001112233"),
+        ("", "—"),
+    ],
+)
+def test_phone_numbers_are_shown_in_the_international_format(digits, shown):
+    assert format_phone(digits) == shown
+
+
+@given(st.text(alphabet="0123456789", min_size=10, max_size=10).map(lambda d: "79" + d[1:]))
+def test_every_stored_russian_mobile_reads_back_to_its_digits(digits):
+    """What the shop stores, shown and typed in again, is the same number."""
+    shown = format_phone(digits)
+    assert normalize_phone(shown) == (digits if shown != digits else None)
 
 
 @given(st.integers(min_value=-10**12, max_value=10**12))

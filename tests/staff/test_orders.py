@@ -85,7 +85,7 @@ def test_the_order_page_shows_lines_customer_and_the_invoicebox_order(app, staff
     page = staff_client.get("/staff/orders/261127-SHOW1").get_data(as_text=True)
     assert COFFEE[1] in page and MUG[1] in page
     assert "CB-ETH-250" in page and f"890,00{NBSP}₽" in page
-    assert "Мария Иванова" in page and "buyer@mail.ru" in page and "79001112233" in page
+    assert "Мария Иванова" in page and "buyer@mail.ru" in page and "+7 900 111-22-33" in page
     assert "0198a1b2-0000-7000-8000-00000000abcd" in page
     assert f'href="{payment_url}"' in page
     assert f"3{NBSP}070,00{NBSP}₽" in page  # 2 × 890 + 1 290

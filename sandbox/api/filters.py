@@ -161,7 +161,7 @@ def _page_number(params: dict[str, PhpValue], names: tuple[str, str], default: i
     for name in names:
         if name in params:
             raw = params[name]
-            if not isinstance(raw, str) or not raw.isdigit() or int(raw) < 1:
+            if not isinstance(raw, str) or not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
                 raise _bad(name, "must be an integer of at least 1")
             return int(raw)
     return default

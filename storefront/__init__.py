@@ -47,8 +47,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, hygiene, request_log, security
+    from . import cli, errors, hygiene, i18n, request_log, security
 
+    i18n.init_app(app)
     security.init_app(app)
     hygiene.init_app(app)
     request_log.init_app(app)

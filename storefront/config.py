@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MODES = ("demo", "production")
 API_VERSIONS = ("v3", "l3")
@@ -39,6 +40,23 @@ COMPANY_LOOKUP_LIMITS: dict[str, int] = {
     "STOREFRONT_COMPANY_LOOKUPS_PER_SESSION": 10,
     "STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS": 30,
     "STOREFRONT_COMPANY_LOOKUPS_PER_30S": 20,
+}
+
+# The seller's legal details, shown in every page's footer (a Russian shop must show
+# them). Demo mode shows the demo roastery's, which are made up.
+SELLER_SETTINGS = (
+    "STOREFRONT_SELLER_NAME",
+    "STOREFRONT_SELLER_INN",
+    "STOREFRONT_SELLER_OGRN",
+    "STOREFRONT_SELLER_ADDRESS",
+    "STOREFRONT_SELLER_EMAIL",
+)
+DEMO_SELLER: dict[str, str] = {
+    "STOREFRONT_SELLER_NAME": "ООО «Север Кофе» (demo)",
+    "STOREFRONT_SELLER_INN": "7700000000",
+    "STOREFRONT_SELLER_OGRN": "1027700000000",
+    "STOREFRONT_SELLER_ADDRESS": "125009, г. Москва, ул. Примерная, д. 1",
+    "STOREFRONT_SELLER_EMAIL": "shop@sever-coffee.example",
 }
 
 # Where demo mode keeps the session key it made (inside the git-ignored instance folder).
@@ -76,6 +94,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             return value
         if mode == "demo" and name in DEMO_DEFAULTS:
             return DEMO_DEFAULTS[name]
+        if mode == "demo" and name in DEMO_SELLER:
+            return DEMO_SELLER[name]
         return default
 
     if mode == "production":
@@ -109,6 +129,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             get("STOREFRONT_ORDER_TTL_HOURS", "24"), "STOREFRONT_ORDER_TTL_HOURS"
         ),
         "STOREFRONT_PAYMENT_LANGUAGE": get("STOREFRONT_PAYMENT_LANGUAGE", "ru"),
+        "STOREFRONT_TIMEZONE": get("STOREFRONT_TIMEZONE", "Europe/Moscow"),
+        **{name: get(name, "") for name in SELLER_SETTINGS},
         "STOREFRONT_CATALOG_CACHE_SECONDS": _number(
             get("STOREFRONT_CATALOG_CACHE_SECONDS", "30"), "STOREFRONT_CATALOG_CACHE_SECONDS", 0
         ),
@@ -136,6 +158,11 @@ def validate(settings: Mapping[str, Any]) -> None:
         )
     if settings.get("STOREFRONT_PAYMENT_LANGUAGE") not in ("ru", "en"):
         raise ConfigError("STOREFRONT_PAYMENT_LANGUAGE must be ru or en")
+    zone = settings.get("STOREFRONT_TIMEZONE") or "Europe/Moscow"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"STOREFRONT_TIMEZONE is not a known time zone: {zone!r}") from None
     public = urlsplit(str(settings.get("STOREFRONT_PUBLIC_URL") or ""))
     if public.scheme not in ("http", "https") or not public.hostname:
         # The shop answers only requests for this host (security.trusted_hosts).

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db
@@ -12,13 +14,13 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "Bad request",
-    403: "Forbidden",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Request too large",
-    429: "Too many requests",
-    500: "Something went wrong",
+    400: _l("Bad request"),
+    403: _l("Forbidden"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Request too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
 }
 
 
@@ -30,7 +32,7 @@ def _wants_json() -> bool:
 
 
 def render_error(status: int, message: str | None = None):
-    title = TITLES.get(status, "Error")
+    title = str(TITLES.get(status, _l("Error")))
     if _wants_json():
         return jsonify(error=title, message=message or title), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -42,9 +44,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(400, "This form has expired. Go back, reload the page and try again.")
+        return render_error(400, _("This form has expired. Go back, reload the page and try "
+                                   "again."))
 
     @app.errorhandler(500)
     def internal_error(error):
         db.session.rollback()
-        return render_error(500, "We have been told about it. Please try again in a moment.")
+        return render_error(500, _("We have been told about it. Please try again in a moment."))

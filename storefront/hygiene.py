@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 
 from .errors import render_error
 
@@ -26,7 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The same, less tab, line feed and carriage return: a textarea sends those.
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EXEMPT_BLUEPRINTS = frozenset({"notifications"})
-MESSAGE = "The request carried characters that have no place in it."
+MESSAGE = _l("The request carried characters that have no place in it.")
 
 
 def _any(pattern: re.Pattern[str], texts: Iterable[str]) -> bool:
@@ -53,7 +54,7 @@ def refuse_control_characters():
     if request.blueprint in EXEMPT_BLUEPRINTS:
         return None
     if has_forbidden_characters():
-        return render_error(400, MESSAGE)
+        return render_error(400, str(MESSAGE))
     return None
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 
 from .errors import render_error
 
@@ -68,7 +69,7 @@ class SecurityHeaders:
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # The only view that answers whatever address it is asked by (see refuse_untrusted_host).
 PROBE_ENDPOINT = "health.healthz"
-HOST_REFUSED = "This shop is not served under that name."
+HOST_REFUSED = _l("This shop is not served under that name.")
 
 
 def trusted_hosts(config: Mapping[str, Any]) -> Mapping[str, int]:
@@ -136,7 +137,7 @@ def refuse_untrusted_host():
             return None
         if request.endpoint == PROBE_ENDPOINT and is_ip_address(name):
             return None
-    return render_error(400, HOST_REFUSED)
+    return render_error(400, str(HOST_REFUSED))
 
 
 def init_app(app: Flask) -> None:

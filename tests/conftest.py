@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from storefront import create_app
@@ -56,12 +57,25 @@ def test_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
 test_config.__test__ = False  # not a test, despite its name
 
 
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English (the shop's default is Russian).
+
+    Most tests read the pages' English words; a test of the Russian shop says so with
+    ``headers={"Accept-Language": "ru"}`` or the ``lang`` cookie, as a browser would.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
 @pytest.fixture
 def make_app(tmp_path: Path) -> Callable[..., Flask]:
     """Build an app on a fresh, migrated and seeded database, with config overrides."""
 
     def build(**overrides: Any) -> Flask:
         app = create_app(test_config(tmp_path, **overrides))
+        app.test_client_class = EnglishClient
         with app.app_context():
             upgrade()
             from storefront.catalog import seed_catalog

@@ -14,8 +14,9 @@
   var button = box.querySelector("button[name=find_company]");
   var note = box.querySelector("[data-company-lookup-note]");
   var inn = form.elements.namedItem("inn");
-  var fallback = "Company search is not available right now. " +
-    "Please type the company's details yourself.";
+  // The page's language: the server writes these texts into data attributes.
+  var fallback = box.getAttribute("data-text-unavailable");
+  var lookingUp = box.getAttribute("data-text-looking-up");
   var lastAsked = null;
 
   function show(message, tone) {
@@ -46,7 +47,7 @@
     body.append("csrf_token", form.elements.namedItem("csrf_token").value);
     body.append("inn", value);
     button.disabled = true;
-    show("Looking up INN " + value + "\u2026", "");
+    show(lookingUp + " " + value + "\u2026", "");
     fetch(box.getAttribute("data-url"), {
       method: "POST",
       body: body,

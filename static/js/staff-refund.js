@@ -11,10 +11,14 @@
   var everything = document.getElementById("refund-everything");
   var rows = Array.prototype.slice.call(form.querySelectorAll("tr[data-available]"));
 
+  // Money in the page's language, as the server writes it: "2 490,00 ₽" or "2,490.00 ₽".
+  var digits = new Intl.NumberFormat(total.getAttribute("data-locale") || "ru", {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2
+  });
+
   function rub(kopecks) {
-    var rubles = Math.floor(kopecks / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
-    var rest = (kopecks % 100).toString().padStart(2, "0");
-    return rubles + "," + rest + "\u00a0₽";
+    return digits.format(kopecks / 100).replace(/[\s\u202f]/g, "\u00a0") + "\u00a0₽";
   }
 
   function lineTotal(row) {

@@ -12,9 +12,12 @@ class Product(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     sku: Mapped[str] = mapped_column(String(100), unique=True)
-    # Printed on the fiscal receipt (54-FZ): it must say what was sold.
+    # Russian, printed on the fiscal receipt (54-FZ): it must say what was sold. Russian
+    # pages show it too; English pages show ``name_en`` (the receipt stays Russian).
     name: Mapped[str] = mapped_column(String(500))
-    description: Mapped[str] = mapped_column(Text, default="")
+    name_en: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Russian
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     price: Mapped[int]  # kopecks, VAT included
     vat_code: Mapped[str] = mapped_column(String(20))
     measure: Mapped[str] = mapped_column(String(10), default="шт")

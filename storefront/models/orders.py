@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..states import OrderStatus, PaymentStatus
 from .base import UTCDateTime, now_utc
+from .catalog import Product
 
 PAYABLE_CONDITION = "status IN ('pending', 'created')"
 
@@ -32,6 +33,14 @@ class Order(db.Model):
     customer_inn: Mapped[str | None] = mapped_column(String(12))
     customer_kpp: Mapped[str | None] = mapped_column(String(9))
     customer_address: Mapped[str | None] = mapped_column(String(1000))
+
+    # The buyer's language at checkout ("ru" | "en"): the Invoicebox payment page and later
+    # messages to the buyer speak it.
+    language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")
+    # Consent to the processing of personal data (152-FZ): when it was given and which
+    # version of the privacy policy it was given to. None for orders placed before it.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str | None] = mapped_column(String(20))
 
     currency: Mapped[str] = mapped_column(String(3), default="RUB")
     amount: Mapped[int]  # kopecks
@@ -84,6 +93,8 @@ class OrderLine(db.Model):
     vat: Mapped[int]  # kopecks
 
     order: Mapped[Order] = relationship(back_populates="lines")
+    # For the buyer's pages only (the name in their language); the line keeps what was sold.
+    product: Mapped[Product | None] = relationship(lazy="selectin")
 
 
 class Payment(db.Model):

@@ -2,9 +2,19 @@
 
 from flask import Blueprint
 
-from ..catalog import subtitle_for
 from .cart import item_count
-from .formatting import money, order_status_label, vat_label
+from .formatting import (
+    day,
+    line_name,
+    money,
+    order_status_label,
+    product_description,
+    product_name,
+    unit,
+    vat_label,
+    vat_rate_label,
+    when,
+)
 
 bp = Blueprint("shop", __name__)
 
@@ -12,8 +22,8 @@ bp = Blueprint("shop", __name__)
 # are globals rather than context variables so that imported macros can use them too.
 bp.add_app_template_filter(money, "money")
 bp.add_app_template_global(item_count, "cart_count")
-bp.add_app_template_global(subtitle_for, "subtitle_for")
-bp.add_app_template_global(order_status_label, "order_status_label")
-bp.add_app_template_global(vat_label, "vat_label")
+for helper in (order_status_label, vat_label, vat_rate_label, product_name,
+               product_description, line_name, when, day, unit):
+    bp.add_app_template_global(helper)
 
-from . import checkout, orders, routes  # noqa: E402,F401  (attach the views)
+from . import checkout, legal, orders, routes  # noqa: E402,F401  (attach the views)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flask import session
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..invoicebox import decimal_to_kopecks, vat_rate
@@ -47,7 +48,7 @@ class CartLine:
 
 @dataclass(frozen=True)
 class VatShare:
-    label: str  # "VAT 22%" or "Not subject to VAT"
+    label: str  # "VAT 22 %" or "Not subject to VAT", in the active language
     amount: int  # kopecks
 
 
@@ -104,7 +105,7 @@ def set_quantity(slug: str, quantity: int) -> None:
     """Set the quantity of a product already in the cart. Raises CartError."""
     items = quantities()
     if slug not in items:
-        raise CartError("That product is not in your cart.")
+        raise CartError(_("That product is not in your cart."))
     _check(quantity)
     items[slug] = quantity
     _save(items)
@@ -153,15 +154,17 @@ def _vat_shares(lines: list[CartLine]) -> list[VatShare]:
     by_rate: dict[int, int] = defaultdict(int)
     for line in lines:
         by_rate[int(vat_rate(line.product.vat_code))] += line.vat
-    shares = [VatShare(f"VAT {rate}%", amount) for rate, amount in sorted(by_rate.items()) if rate]
+    shares = [VatShare(_("VAT %(rate)s %%", rate=rate).replace(" %", "\u00a0%"), amount)
+              for rate, amount in sorted(by_rate.items()) if rate]
     if 0 in by_rate:
-        shares.append(VatShare("Not subject to VAT", 0))
+        shares.append(VatShare(_("Not subject to VAT"), 0))
     return shares
 
 
 def _check(quantity: int) -> None:
     if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
-        raise CartError(f"You can order between {MIN_QUANTITY} and {MAX_QUANTITY} of each item.")
+        raise CartError(_("You can order between %(least)s and %(most)s of each item.",
+                          least=MIN_QUANTITY, most=MAX_QUANTITY))
 
 
 def _save(items: dict[str, int]) -> None:

@@ -11,6 +11,9 @@ token: a per-visitor token would need a session, that is a cookie and two signat
 for every passer-by, and cost more than the page itself. The cart checks where such a
 post comes from instead (``routes._first_visit_from_this_site``). Every other visitor
 gets the cached grid inside a layout of their own, with their token filled in.
+
+Both are kept per language: a Russian and an English visitor each get their own copy,
+and the page says ``Vary: Accept-Language, Cookie`` (see ``storefront/i18n.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Product
 
 # Cannot occur in rendered HTML by accident: it is not a word, and the token
@@ -42,6 +46,7 @@ def catalog_page() -> str:
 
 def _cached(key: str, render: Callable[[], str]) -> str:
     ttl = float(current_app.config.get("STOREFRONT_CATALOG_CACHE_SECONDS", 30))
+    key = f"{key}.{current_language()}"
     entry = current_app.extensions.get(key)
     now = time.monotonic()
     if entry is None or now - entry[0] >= ttl:

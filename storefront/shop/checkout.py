@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
+from ..extensions import db
+from ..i18n import current_language
+from ..models import Order, now_utc
 from ..payments import CustomerDetails, EmptyCart, find_order, pay, place_order
 from . import bp, cart, company
 from .cart import RECENT_ORDERS_KEY
-from .forms import CheckoutForm
+from .forms import PRIVACY_POLICY_VERSION, CheckoutForm
 from .orders import respond_to_payment
 
 
@@ -17,7 +21,7 @@ def checkout():
     current = cart.load()
     if request.method == "GET":
         if current.is_empty:
-            flash("Your cart is empty: add something before checking out.", "error")
+            flash(_("Your cart is empty: add something before checking out."), "error")
             return redirect(url_for("shop.view_cart"))
         form.checkout_token.data = CheckoutForm.new_token()
         return render_template("shop/checkout.html", form=form, cart=current)
@@ -29,7 +33,7 @@ def checkout():
             form.checkout_token.data = CheckoutForm.new_token()
         return render_template("shop/checkout.html", form=form, cart=current), 422
     if form.is_company and (refusal := company.liquidated(form.inn.data)):
-        form.inn.errors.append("The registry says this company was liquidated.")
+        form.inn.errors.append(_("The registry says this company was liquidated."))
         return render_template("shop/checkout.html", form=form, cart=current,
                                lookup=refusal), 422
 
@@ -37,10 +41,12 @@ def checkout():
     order = find_order(checkout_token=token)
     if order is None:
         try:
-            order, _ = place_order(current.drafts, _customer(form), token)
+            order, created = place_order(current.drafts, _customer(form), token)
         except EmptyCart:
-            flash("Your cart is empty: add something before checking out.", "error")
+            flash(_("Your cart is empty: add something before checking out."), "error")
             return redirect(url_for("shop.view_cart"), 303)
+        if created:
+            _record_language_and_consent(order)
     # The cart now lives on in the order, whichever submission of this form saved it.
     cart.clear()
     _remember(order.public_token)
@@ -58,6 +64,18 @@ def _customer(form: CheckoutForm) -> CustomerDetails:
         kpp=(form.kpp.data or None) if company else None,
         address=form.address.data if company else None,
     )
+
+
+def _record_language_and_consent(order: Order) -> None:
+    """Keep the buyer's language and their 152-FZ consent with the order they just placed.
+
+    Written before the order goes to Invoicebox, whose payment page speaks the order's
+    language. The form cannot be valid without the consent, so it was given now.
+    """
+    order.language = current_language()
+    order.consent_at = now_utc()
+    order.consent_version = PRIVACY_POLICY_VERSION
+    db.session.commit()
 
 
 def _remember(public_token: str) -> None:

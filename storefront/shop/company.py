@@ -17,12 +17,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from babel.dates import format_date
 from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from ..invoicebox import Company
 from ..payments import LookupOutcome, LookupResult, lookup_company, registry_company
 from . import bp
 from .cart import Cart
+from .formatting import language
 from .forms import CheckoutForm
 
 FIND_BUTTON = "find_company"
@@ -33,7 +36,6 @@ _HTTP_STATUS = {
     LookupOutcome.BUSY: 429,
     LookupOutcome.UNAVAILABLE: 503,
 }
-_TYPE_IT_IN = "Please type the company's details yourself."
 
 
 @dataclass(frozen=True)
@@ -47,42 +49,52 @@ class Note:
 def describe(result: LookupResult) -> Note:
     """The buyer's note for a lookup result."""
     company, outcome = result.company, result.outcome
+    type_it_in = _("Please type the company's details yourself.")
     if outcome is LookupOutcome.FOUND and company is not None:
-        return Note(f"Found: {_summary(company)}. You can still edit the details below.",
-                    "success")
+        return Note(_("Found: %(company)s. You can still edit the details below.",
+                      company=_summary(company)), "success")
     if outcome is LookupOutcome.LIQUIDATED and company is not None:
-        when = f" on {_date(company.liquidation_date)}" if company.liquidation_date else ""
-        return Note(f"{company.display_name} (INN {company.vat_number}) was liquidated{when} "
-                    "and cannot be the buyer. Please check the INN.", "error")
+        if company.liquidation_date:
+            text = _("%(name)s (INN %(inn)s) was liquidated on %(date)s and cannot be the "
+                     "buyer. Please check the INN.", name=company.display_name,
+                     inn=company.vat_number, date=_date(company.liquidation_date))
+        else:
+            text = _("%(name)s (INN %(inn)s) was liquidated and cannot be the buyer. Please "
+                     "check the INN.", name=company.display_name, inn=company.vat_number)
+        return Note(text, "error")
     if outcome is LookupOutcome.NOT_FOUND:
-        return Note(f"No company with INN {result.vat_number} is in the registry. "
-                    + _TYPE_IT_IN, "warning")
+        return Note(_("No company with INN %(inn)s is in the registry.",
+                      inn=result.vat_number) + " " + type_it_in, "warning")
     if outcome is LookupOutcome.INVALID:
-        return Note(result.problem or "This is not a valid INN.", "error")
+        # The service's reasons are fixed sentences: translated here, where they are shown.
+        return Note(_(result.problem) if result.problem else _("This is not a valid INN."),
+                    "error")
     if outcome is LookupOutcome.LIMITED:
-        return Note("You have looked up several companies just now. " + _TYPE_IT_IN,
+        return Note(_("You have looked up several companies just now.") + " " + type_it_in,
                     "warning")
     if outcome is LookupOutcome.BUSY:
-        return Note("Company search is busy right now. " + _TYPE_IT_IN, "warning")
-    return Note("Company search is not available right now. " + _TYPE_IT_IN, "warning")
+        return Note(_("Company search is busy right now.") + " " + type_it_in, "warning")
+    return Note(_("Company search is not available right now.") + " " + type_it_in, "warning")
 
 
 def _summary(company: Company) -> str:
     parts = [company.display_name]
     if company.is_sole_trader:
-        parts.append("sole trader")
+        parts.append(_("sole trader"))
     elif company.tax_registration_reason_code:
-        parts.append(f"KPP {company.tax_registration_reason_code}")
+        parts.append(_("KPP %(kpp)s", kpp=company.tax_registration_reason_code))
     if company.registration_date:
-        registered = f"registered {_date(company.registration_date)}"
+        date = _date(company.registration_date)
         if company.registration_number:
-            registered += f" (OGRN {company.registration_number})"
-        parts.append(registered)
+            parts.append(_("registered %(date)s (OGRN %(ogrn)s)", date=date,
+                           ogrn=company.registration_number))
+        else:
+            parts.append(_("registered %(date)s", date=date))
     return ", ".join(parts)
 
 
 def _date(value) -> str:
-    return value.strftime("%d.%m.%Y")
+    return format_date(value, "medium", locale=language())
 
 
 def _lookup(value: str) -> LookupResult:
@@ -125,7 +137,7 @@ def fill_checkout(form: CheckoutForm, cart: Cart):
     """"Find company" without JavaScript: the checkout page again, filled in from the
     registry where it knows the INN. Nothing is validated but the INN."""
     if cart.is_empty:
-        flash("Your cart is empty: add something before checking out.", "error")
+        flash(_("Your cart is empty: add something before checking out."), "error")
         return redirect(url_for("shop.view_cart"), 303)
     result = _lookup(form.inn.data or "")
     form.customer_type.data = "legal"
@@ -137,7 +149,7 @@ def fill_checkout(form: CheckoutForm, cart: Cart):
         if company.address:  # otherwise keep what the buyer typed
             form.address.data = company.address
     elif result.outcome is LookupOutcome.INVALID:
-        form.inn.errors = [result.problem]
+        form.inn.errors = [_(result.problem) if result.problem else _("This is not a valid INN.")]
     status = 422 if result.outcome is LookupOutcome.INVALID else 200
     return render_template("shop/checkout.html", form=form, cart=cart,
                            lookup=describe(result)), status

@@ -1,15 +1,18 @@
 """The shop's forms. Every one is a FlaskForm, so every POST carries a CSRF token.
 
 Cart forms name a product by its slug and a quantity; they have no price field, and
-a price posted anyway is never read.
+a price posted anyway is never read. Labels and messages are lazy translations: they are
+written in the language of the request that shows them.
 """
 
 from __future__ import annotations
 
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     RadioField,
@@ -32,11 +35,16 @@ from ..numbers import WholeNumberField, is_ascii_digits
 from .cart import MAX_QUANTITY, MIN_QUANTITY
 from .validators import inn_is_valid, kpp_is_valid, normalize_phone
 
-CUSTOMER_TYPES = [SelectChoice("private", "Individual"), SelectChoice("legal", "Company")]
-_SLUG = Regexp(r"^[a-z0-9-]{1,100}$", message="Unknown product.")
-_QUANTITY_RANGE = f"Enter a quantity from {MIN_QUANTITY} to {MAX_QUANTITY}."
+# The version of the privacy policy a buyer consents to at checkout, stored with the order
+# (152-FZ): change it whenever the policy's text changes.
+PRIVACY_POLICY_VERSION = "2026-11-30"
+
+CUSTOMER_TYPES = [SelectChoice("private", _l("Individual")), SelectChoice("legal", _l("Company"))]
+_SLUG = Regexp(r"^[a-z0-9-]{1,100}$", message=_l("Unknown product."))
+_QUANTITY_RANGE = _l("Enter a quantity from %(least)s to %(most)s.", least=MIN_QUANTITY,
+                     most=MAX_QUANTITY)
 _QUANTITY = [
-    InputRequired(message="Enter a quantity."),
+    InputRequired(message=_l("Enter a quantity.")),
     NumberRange(MIN_QUANTITY, MAX_QUANTITY, message=_QUANTITY_RANGE),
 ]
 
@@ -57,13 +65,13 @@ def _compact(value: str | None) -> str | None:
 
 class AddToCartForm(FlaskForm):
     product = HiddenField(validators=[DataRequired(), _SLUG])
-    quantity = _quantity_field("Quantity", default=1)
+    quantity = _quantity_field(_l("Quantity"), default=1)
     next = HiddenField()
 
 
 class QuantityForm(FlaskForm):
     product = HiddenField(validators=[DataRequired(), _SLUG])
-    quantity = _quantity_field("Quantity")
+    quantity = _quantity_field(_l("Quantity"))
 
 
 class RemoveForm(FlaskForm):
@@ -85,27 +93,34 @@ class CheckoutForm(FlaskForm):
         validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{32,64}$")]
     )
     customer_type = RadioField(
-        "Buying as", choices=CUSTOMER_TYPES, default="private",
-        validators=[InputRequired(message="Choose Individual or Company.")],
+        _l("Buying as"), choices=CUSTOMER_TYPES, default="private",
+        validators=[InputRequired(message=_l("Choose Individual or Company."))],
     )
     full_name = StringField(
-        "Full name", filters=[_strip],
-        validators=[DataRequired(message="Enter your full name, or the company's name."),
+        _l("Full name"), filters=[_strip],
+        validators=[DataRequired(message=_l("Enter your full name, or the company's name.")),
                     Length(max=500)],
     )
     email = EmailField(
-        "Email", filters=[_strip],
-        validators=[DataRequired(message="Enter your email address."),
-                    Email(message="Enter a valid email address, like name@example.ru."),
+        _l("Email"), filters=[_strip],
+        validators=[DataRequired(message=_l("Enter your email address.")),
+                    Email(message=_l("Enter a valid email address, like name@example.ru.")),
                     Length(max=100)],
     )
     phone = TelField(
-        "Phone", filters=[_strip],
-        validators=[DataRequired(message="Enter your phone number."), Length(max=30)],
+        _l("Phone"), filters=[_strip],
+        validators=[DataRequired(message=_l("Enter your phone number.")), Length(max=30)],
     )
-    inn = StringField("INN", filters=[_compact])
-    kpp = StringField("KPP", filters=[_compact])
-    address = TextAreaField("Legal address", filters=[_strip], validators=[Length(max=1000)])
+    inn = StringField(_l("INN"), filters=[_compact])
+    kpp = StringField(_l("KPP"), filters=[_compact])
+    address = TextAreaField(_l("Legal address"), filters=[_strip],
+                            validators=[Length(max=1000)])
+    # 152-FZ: no order without the buyer's consent to the processing of their data.
+    consent = BooleanField(
+        _l("I consent to the processing of my personal data"),
+        validators=[DataRequired(message=_l("Without your consent to the processing of your "
+                                            "personal data we cannot take the order."))],
+    )
 
     @staticmethod
     def new_token() -> str:
@@ -121,30 +136,32 @@ class CheckoutForm(FlaskForm):
 
     def validate_phone(self, field: TelField) -> None:
         if normalize_phone(field.data or "") is None:
-            raise ValidationError("Enter a phone number with its area code, like +7 900 111-22-33.")
+            raise ValidationError(
+                _l("Enter a phone number with its area code, like +7 900 111-22-33."))
 
     def validate_inn(self, field: StringField) -> None:
         if not self.is_company:
             return
         if not field.data:
-            raise ValidationError("Enter the company's INN.")
+            raise ValidationError(_l("Enter the company's INN."))
         if not is_ascii_digits(field.data) or len(field.data) not in (10, 12):
-            raise ValidationError("An INN has 10 digits (organisation) or 12 (sole trader).")
+            raise ValidationError(
+                _l("An INN has 10 digits (organisation) or 12 (sole trader)."))
         if not inn_is_valid(field.data):
-            raise ValidationError("This INN's check digits do not match; please check it.")
+            raise ValidationError(_l("This INN's check digits do not match; please check it."))
 
     def validate_kpp(self, field: StringField) -> None:
         if not self.is_company:
             return
         inn = self.inn.data or ""
         if len(inn) == 12 and field.data:
-            raise ValidationError("A sole trader has no KPP; leave it empty.")
+            raise ValidationError(_l("A sole trader has no KPP; leave it empty."))
         if len(inn) == 10:
             if not field.data:
-                raise ValidationError("Enter the organisation's KPP (9 characters).")
+                raise ValidationError(_l("Enter the organisation's KPP (9 characters)."))
             if not kpp_is_valid(field.data):
-                raise ValidationError("A KPP has 9 characters, like 773601001.")
+                raise ValidationError(_l("A KPP has 9 characters, like 773601001."))
 
     def validate_address(self, field: TextAreaField) -> None:
         if self.is_company and not field.data:
-            raise ValidationError("Enter the company's legal address.")
+            raise ValidationError(_l("Enter the company's legal address."))

@@ -8,6 +8,8 @@ notification or the API itself (:func:`~storefront.payments.sync_payment`) marks
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from ..models import Order
 from ..numbers import whole_number
@@ -18,15 +20,16 @@ from .formatting import order_status_label
 from .forms import PayForm
 
 BUYER_MESSAGES = {
-    Outcome.UNAVAILABLE: "We could not reach Invoicebox to set up your payment. Your order "
-    "is saved and nothing has been charged. Please try again in a moment.",
-    Outcome.REJECTED: "Invoicebox could not accept the payment for this order just now. "
-    "Your order is saved and nothing has been charged. Please try again; if it keeps "
-    "happening, write to us and quote your order number.",
-    Outcome.CHECKING: "We are still confirming your payment with Invoicebox. Your order is "
-    "saved; please try again in a minute.",
-    Outcome.PAID: "This order is already paid. Thank you!",
-    Outcome.CLOSED: "This order was canceled and can no longer be paid.",
+    Outcome.UNAVAILABLE: _l("We could not reach Invoicebox to set up your payment. Your order "
+                            "is saved and nothing has been charged. Please try again in a "
+                            "moment."),
+    Outcome.REJECTED: _l("Invoicebox could not accept the payment for this order just now. "
+                         "Your order is saved and nothing has been charged. Please try again; "
+                         "if it keeps happening, write to us and quote your order number."),
+    Outcome.CHECKING: _l("We are still confirming your payment with Invoicebox. Your order is "
+                         "saved; please try again in a minute."),
+    Outcome.PAID: _l("This order is already paid. Thank you!"),
+    Outcome.CLOSED: _l("This order was canceled and can no longer be paid."),
 }
 
 
@@ -35,7 +38,7 @@ def respond_to_payment(order: Order, result: PaymentResult):
     if result.outcome is Outcome.REDIRECT and result.payment_url:
         return redirect(result.payment_url, 303)
     category = "success" if result.outcome is Outcome.PAID else "warning"
-    flash(BUYER_MESSAGES.get(result.outcome, BUYER_MESSAGES[Outcome.UNAVAILABLE]), category)
+    flash(str(BUYER_MESSAGES.get(result.outcome, BUYER_MESSAGES[Outcome.UNAVAILABLE])), category)
     return redirect(url_for("shop.order", token=order.public_token), 303)
 
 
@@ -106,7 +109,10 @@ def _pay_state(order: Order) -> dict[str, object]:
     return {
         "paid": is_paid(order),
         "payable": payable,
-        "pay_label": "Try again" if troubled else "Pay",
+        "pay_label": gettext("Try again") if troubled else gettext("Pay"),
+        # Shown while the Invoicebox order can be paid: after that a new one is made.
+        "deadline": (payment.expires_at if payment is not None
+                     and payment.status == PaymentStatus.CREATED else None),
         "checking": payment is not None and payment.status == PaymentStatus.PENDING,
         "state": _state(order),
         "pay_form": PayForm(),

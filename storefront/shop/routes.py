@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from ..extensions import csrf, db
 from ..models import Order, Product
@@ -12,6 +13,7 @@ from ..states import OrderStatus
 from . import bp, cart
 from .cart import RECENT_ORDERS_KEY
 from .catalog_page import catalog_page
+from .formatting import product_name
 from .forms import AddToCartForm, QuantityForm, RemoveForm
 
 
@@ -55,7 +57,8 @@ def add_to_cart():
     except cart.CartError as error:
         flash(str(error), "error")
     else:
-        flash(f"Added to your cart: {item.name} (now {quantity}).", "success")
+        flash(_("Added to your cart: %(name)s (now %(quantity)s).", name=product_name(item),
+                quantity=quantity), "success")
     return redirect(back, 303)
 
 
@@ -70,7 +73,7 @@ def update_cart():
         except cart.CartError as error:
             flash(str(error), "error")
         else:
-            flash("Quantity updated.", "success")
+            flash(_("Quantity updated."), "success")
     return redirect(url_for("shop.view_cart"), 303)
 
 
@@ -78,7 +81,7 @@ def update_cart():
 def remove_from_cart():
     form = RemoveForm()
     if form.validate() and cart.remove(form.product.data):
-        flash("Removed from your cart.", "success")
+        flash(_("Removed from your cart."), "success")
     return redirect(url_for("shop.view_cart"), 303)
 
 
@@ -137,4 +140,4 @@ def _first_error(form) -> str:
     for errors in form.errors.values():
         if errors:
             return str(errors[0])
-    return "Please check the form and try again."
+    return _("Please check the form and try again.")

@@ -1,6 +1,7 @@
 """The staff area: sign-in, orders, refunds. Every page needs a signed-in staff member."""
 
 from flask import Blueprint, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import login_manager
@@ -10,7 +11,7 @@ from .formatting import template_helpers
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 login_manager.login_view = "staff.login"
-login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message = _l("Please sign in to see that page.")
 
 # The only staff pages open to anyone.
 PUBLIC_ENDPOINTS = frozenset({"staff.login"})
@@ -38,4 +39,4 @@ def never_cache(response):
 
 bp.context_processor(template_helpers)
 
-from . import auth, routes  # noqa: E402,F401  (attach the views)
+from . import actions, auth, routes  # noqa: E402,F401  (attach the views)

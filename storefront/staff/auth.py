@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from . import bp
@@ -41,16 +43,17 @@ def login():
                                  request.remote_addr or "unknown")
         except TooManyAttempts as refused:
             minutes = -(-refused.retry_after // 60)
-            form.form_errors.append(
-                "Too many failed sign-in attempts. "
-                f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
-            )
+            form.form_errors.append(ngettext(
+                "Too many failed sign-in attempts. Wait %(num)d minute and try again.",
+                "Too many failed sign-in attempts. Wait %(num)d minutes and try again.",
+                minutes,
+            ))
             page = render_template("staff/login.html", form=form, next_url=next_url)
             return page, 429, {"Retry-After": str(refused.retry_after)}
         if staff is not None:
             login_user(staff)
             return redirect(next_url or url_for("staff.orders"))
-        form.form_errors.append("Wrong email or password.")
+        form.form_errors.append(_("Wrong email or password."))
     return render_template("staff/login.html", form=form, next_url=next_url)
 
 
@@ -62,5 +65,5 @@ def logout():
         # a copy of the cookie worthless; it ends those of other devices too.
         sign_out(current_user._get_current_object())
         logout_user()
-        flash("You have signed out on every device.", "success")
+        flash(_("You have signed out on every device."), "success")
     return redirect(url_for("staff.login"))

@@ -1,19 +1,63 @@
-"""How the staff pages write times and quantities (money: the shared ``money`` filter)."""
+"""How the staff pages write quantities, phones and the statuses of payments, refunds and
+gateway calls (money and times: ``shop.formatting``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+
+from ..shop.formatting import when
 from ..shop.validators import format_phone
 
+# The words staff read for the statuses of payments, refunds, calls and notification replies.
+STATUS_WORDS = {
+    "pending": _l("pending"),
+    "created": _l("created"),
+    "completed": _l("completed"),
+    "canceled": _l("canceled"),
+    "expired": _l("expired"),
+    "failed": _l("failed"),
+    "rejected": _l("rejected"),
+    "ok": _l("ok"),
+    "error": _l("error"),
+    "unknown": _l("unknown"),
+    "success": _l("success"),
+}
 
-def when(moment: datetime | None, seconds: bool = False) -> str:
-    """``27.11.2026 18:36 UTC``: staff in different places read one unambiguous clock."""
-    if moment is None:
+# A title for each kind of line in an order's history (storefront/payments/events.py).
+EVENT_TITLES = {
+    "placed": _l("Order placed"),
+    "payment_started": _l("Payment started"),
+    "payment_created": _l("Payment page created"),
+    "payment_adopted": _l("Payment found at Invoicebox"),
+    "payment_failed": _l("Payment not created"),
+    "payment_unknown": _l("No clear answer from Invoicebox"),
+    "paid": _l("Paid"),
+    "payment_canceled": _l("Payment canceled"),
+    "payment_expired": _l("Payment expired"),
+    "notification_rejected": _l("Notification rejected"),
+    "canceled": _l("Order canceled"),
+    "cancel_reason": _l("Reason for canceling"),
+    "refund_created": _l("Refund created"),
+    "refund_completed": _l("Refund completed"),
+    "refund_canceled": _l("Refund canceled"),
+    "refund_rejected": _l("Refund refused"),
+    "refund_unconfirmed": _l("Refund unconfirmed"),
+    "status": _l("Status changed"),
+}
+
+
+def status_word(status: str | None) -> str:
+    if not status:
         return "—"
-    pattern = "%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M"
-    return moment.astimezone(UTC).strftime(pattern) + " UTC"
+    word = STATUS_WORDS.get(status)
+    return str(word) if word is not None else status.replace("_", " ")
+
+
+def event_title(kind: str) -> str:
+    title = EVENT_TITLES.get(kind)
+    return str(title) if title is not None else kind.replace("_", " ")
 
 
 def quantity(value: Decimal | int | None) -> str:
@@ -27,4 +71,5 @@ def quantity(value: Decimal | int | None) -> str:
 
 
 def template_helpers() -> dict[str, object]:
-    return {"when": when, "quantity": quantity, "phone": format_phone}
+    return {"when": when, "quantity": quantity, "phone": format_phone,
+            "status_word": status_word, "event_title": event_title}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,9 +25,11 @@ from ..states import ORDER_STATUS_LABELS
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField("Sign in")
+    email = EmailField(_l("Email"), validators=[DataRequired(message=_l("Enter your email.")),
+                                                Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(message=_l("Enter your password.")), Length(max=200)])
+    submit = SubmitField(_l("Sign in"))
 
 
 class ActionForm(FlaskForm):
@@ -37,12 +40,13 @@ class OrderFilterForm(Form):
     """The orders list's filter, read from the query string (a GET changes nothing)."""
 
     status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "All statuses")]
-        + [SelectChoice(status.value, label) for status, label in ORDER_STATUS_LABELS.items()],
+        _l("Status"),
+        choices=[SelectChoice("", _l("All statuses"))]
+        # The labels are states.py's English words, translated where they are shown.
+        + [SelectChoice(status.value, _l(label)) for status, label in ORDER_STATUS_LABELS.items()],
         validators=[Optional()],
     )
-    q = SearchField("Number or email", validators=[Optional(), Length(max=100)])
+    q = SearchField(_l("Number or email"), validators=[Optional(), Length(max=100)])
 
 
 class RefundLineForm(Form):
@@ -59,9 +63,22 @@ class RefundForm(FlaskForm):
     # One-time token: the same form sent twice makes one refund (Refund.form_token).
     form_token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
     lines = FieldList(FormField(RefundLineForm), max_entries=200)
-    everything = BooleanField("Refund everything that is still refundable")
+    everything = BooleanField(_l("Refund everything that is still refundable"))
     reason = TextAreaField(
-        "Reason",
-        validators=[DataRequired(message="Say why the money goes back."), Length(max=1000)],
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Say why the money goes back.")), Length(max=1000)],
     )
-    submit = SubmitField("Issue refund")
+    submit = SubmitField(_l("Issue refund"))
+    # Set by the confirmation page's button: only then is the refund issued.
+    confirm = HiddenField(default="")
+
+
+class CancelForm(FlaskForm):
+    """The cancel confirmation: a reason, kept in the order's history."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(message=_l("Say why the order is canceled.")),
+                    Length(max=1000)],
+    )
+    submit = SubmitField(_l("Cancel order"))

@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..invoicebox import InvoiceboxError
-from ..models import Order, Refund
 from ..numbers import whole_number
-from ..payments.cancel import CANCELABLE, cancel_order
-from ..payments.refunds import (
-    REFUNDABLE,
-    LineChoice,
-    RefundError,
-    RefundSelection,
-    create_refund,
-    refresh_refunds,
-    refundable_positions,
-    refunds_of,
-)
+from ..payments.cancel import CANCELABLE
+from ..payments.refunds import REFUNDABLE, refresh_refunds, refunds_of
 from ..payments.sync import sync_payment
-from ..shop.formatting import money
 from ..states import OrderStatus, RefundStatus
 from . import bp
-from .forms import ActionForm, OrderFilterForm, RefundForm
+from .actions import has_unfinished_refund, refunds_state
+from .forms import ActionForm, OrderFilterForm
 from .queries import MAX_PAGE, ORDERS_PER_PAGE, order_by_number, orders_query
 from .timeline import order_timeline
 
 log = logging.getLogger(__name__)
-
-UNREACHABLE = "Invoicebox could not be reached. Nothing was changed; try again in a moment."
 
 
 @bp.get("/")
@@ -65,13 +52,21 @@ def order(number: str):
         refresh_refunds(order)  # rate-limited; only while a refund is unfinished
     except InvoiceboxError:
         log.warning("order %s: could not refresh refunds", order.number)
-        flash("Invoicebox could not be reached to refresh the refunds; "
-              "this page shows what the shop knew before.", "warning")
+        flash(_("Invoicebox could not be reached to refresh the refunds; "
+                "this page shows what the shop knew before."), "warning")
     status = OrderStatus(order.status)
+    refunds = refunds_of(order)
+    # Money on its way back or back already; a refund Invoicebox refused or canceled is not.
+    refunded = sum(r.amount for r in refunds
+                   if RefundStatus(r.status) in (RefundStatus.CREATED, RefundStatus.COMPLETED))
     return render_template(
         "staff/order.html",
         order=order,
-        refunds=refunds_of(order),
+        refunds=refunds,
+        refunded=refunded,
+        net=order.amount - refunded if order.paid_at else 0,
+        polling=has_unfinished_refund(refunds),
+        refunds_state=refunds_state(order),
         timeline=order_timeline(order),
         action_form=ActionForm(),
         can_refund=status in REFUNDABLE,
@@ -87,82 +82,10 @@ def sync(number: str):
             payment_changed = sync_payment(order)
             refunds_changed = refresh_refunds(order, force=True)
         except InvoiceboxError:
-            flash("Invoicebox could not be reached to read the refunds; try again in a moment.",
-                  "error")
+            flash(_("Invoicebox could not be reached to read the refunds; try again in a "
+                    "moment."), "error")
         else:
             changed = payment_changed or refunds_changed
-            flash("Synced with Invoicebox: " + ("the order was updated." if changed
-                                                else "nothing had changed."), "success")
-    return redirect(url_for("staff.order", number=order.number))
-
-
-@bp.post("/orders/<number>/cancel")
-def cancel(number: str):
-    order = order_by_number(number)
-    if ActionForm().validate_on_submit():
-        outcome = cancel_order(order, current_user)
-        flash(outcome.message, "success" if outcome.canceled else "error")
-    return redirect(url_for("staff.order", number=order.number))
-
-
-@bp.route("/orders/<number>/refund", methods=["GET", "POST"])
-def refund(number: str):
-    order = order_by_number(number)
-    if OrderStatus(order.status) not in REFUNDABLE:
-        flash("Only a paid order can be refunded.", "error")
-        return redirect(url_for("staff.order", number=order.number))
-    form = RefundForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            issued = create_refund(order, _selection(form), form.reason.data,
-                                   form.form_token.data, current_user)
-        except RefundError as error:
-            form.form_errors.append(str(error))
-            status = 422
-        except InvoiceboxError:
-            form.form_errors.append(UNREACHABLE)
-            status = 503
-        else:
-            return _after_refund(order, issued)
-    elif form.is_submitted():
-        status = 422
-    else:
-        form.form_token.data = secrets.token_urlsafe(24)
-    try:
-        positions = refundable_positions(order)
-    except InvoiceboxError:
-        positions = None
-        form.form_errors.append("Invoicebox could not be reached to read what is refundable.")
-        status = 503
-    chosen = {line.sku.data: line for line in form.lines} if form.is_submitted() else {}
-    return render_template("staff/refund.html", order=order, form=form, positions=positions,
-                           chosen=chosen), status
-
-
-def _selection(form: RefundForm) -> RefundSelection:
-    return RefundSelection(
-        lines=tuple(
-            LineChoice(line.sku.data, line.quantity.data or 0, bool(line.remainder.data))
-            for line in form.lines
-        ),
-        everything=bool(form.everything.data),
-    )
-
-
-def _after_refund(order: Order, issued: Refund):
-    """Where staff land once a refund was sent (or found sent by the same form)."""
-    label = f"{issued.merchant_order_id} for {money(issued.amount)}"
-    status = RefundStatus(issued.status)
-    if status in (RefundStatus.CREATED, RefundStatus.COMPLETED):
-        flash(f"Refund created: {label}. Invoicebox returns the money to the buyer.", "success")
-    elif status == RefundStatus.PENDING:
-        flash(f"Refund {label} was sent, but Invoicebox's answer was lost. "
-              "It is checked by its number before anything else is done.", "warning")
-    else:
-        message = issued.error or "Invoicebox refused the refund."
-        if issued.request_id:
-            message += f" Invoicebox request id: {issued.request_id}."
-        flash(message, "error")
-        return redirect(url_for("staff.refund", number=order.number))
+            flash(_("Synced with Invoicebox: the order was updated.") if changed
+                  else _("Synced with Invoicebox: nothing had changed."), "success")
     return redirect(url_for("staff.order", number=order.number))

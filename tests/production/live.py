@@ -76,6 +76,7 @@ class Browser(requests.Session):
         super().__init__()
         self.base_url = base_url
         self.secure_cookies: set[str] = set()  # names of cookies that arrived ``Secure``
+        self.headers["Accept-Language"] = "en"  # the tests read the English pages
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["allow_redirects"] = False

@@ -29,6 +29,7 @@ BUYER = {
     "full_name": "Евгения Логинова",
     "email": "evgenia.loginova@example.ru",
     "phone": "+7 (912) 345-67-89",
+    "consent": "y",
 }
 STAFF_EMAIL, STAFF_PASSWORD = "boris@sever-coffee.ru", "staff password for the log test"
 # Standard LogRecord attributes; anything else on a record came from ``extra=``.

@@ -26,6 +26,7 @@ BUYER = {
     "full_name": "Анна Смирнова",
     "email": "anna@example.ru",
     "phone": "+7 (900) 111-22-33",
+    "consent": "y",
 }
 
 

@@ -60,17 +60,23 @@ def test_totals_and_vat_are_the_basket_arithmetic(client):
     assert expected.vat_amount == Decimal("1029.85")  # 898.03 + 131.82
 
     page = client.get("/cart").text
-    assert f"13{NBSP}930,00{NBSP}₽" in page
-    assert f"including VAT 22%</th><td class=\"num\"><span class=\"money\">898,03{NBSP}₽" in page
-    assert f"including VAT 10%</th><td class=\"num\"><span class=\"money\">131,82{NBSP}₽" in page
+    assert f"13,930.00{NBSP}₽" in page
+    cell = '</th><td class="num"><span class="money">'
+    assert f"including VAT 22{NBSP}%{cell}898.03{NBSP}₽" in page
+    assert f"including VAT 10{NBSP}%{cell}131.82{NBSP}₽" in page
     assert "Not subject to VAT" in page
+
+    russian = client.get("/cart", headers={"Accept-Language": "ru"}).text
+    assert f"13{NBSP}930,00{NBSP}₽" in russian
+    assert f"в т. ч. НДС 22{NBSP}%{cell}898,03{NBSP}₽" in russian
+    assert "НДС не облагается" in russian
 
 
 def test_a_posted_price_is_ignored(client):
     add_to_cart(client, "french-press-350", 1, price="1.00", amount="1", unit_price="100")
     page = client.get("/cart").text
-    assert f"2{NBSP}490,00{NBSP}₽" in page
-    assert "1,00" not in page
+    assert f"2,490.00{NBSP}₽" in page
+    assert "1.00" not in page
 
 
 @pytest.mark.parametrize("quantity", [
@@ -121,7 +127,7 @@ def test_an_empty_cart_cannot_be_checked_out(client):
     assert response.status_code == 302 and response.headers["Location"] == "/cart"
     response = client.post("/checkout", data={
         "checkout_token": "x" * 43, "customer_type": "private", "full_name": "Анна",
-        "email": "anna@example.ru", "phone": "+79001112233"})
+        "email": "anna@example.ru", "phone": "+79001112233", "consent": "y"})
     assert response.status_code == 303 and response.headers["Location"] == "/cart"
     assert "Your cart is empty" in client.get("/cart").text
 

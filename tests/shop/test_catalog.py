@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from storefront.catalog import CATALOG, seed_catalog
 from storefront.extensions import db
@@ -65,9 +66,18 @@ def test_the_catalog_page_lists_every_product_with_its_price(client):
     page = client.get("/")
     assert page.status_code == 200
     for entry in CATALOG:
-        assert entry.name in page.text
-    assert "1\u00a0290,00\u00a0₽" in page.text  # the oolong, formatted the Russian way
+        assert escape(entry.name_en) in page.text
+    assert "1,290.00\u00a0₽" in page.text  # the oolong
     assert page.text.count(">Add to cart</button>") == len(CATALOG)
+
+
+def test_the_russian_catalog_shows_russian_names_and_prices(client):
+    page = client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}).text
+    assert '<html lang="ru">' in page
+    for entry in CATALOG:
+        assert entry.name in page and entry.name_en not in page
+    assert "1\u00a0290,00\u00a0₽" in page  # the oolong, written the Russian way
+    assert page.count(">В корзину</button>") == len(CATALOG)
 
 
 def test_an_unknown_or_withdrawn_product_is_a_404(app, client):

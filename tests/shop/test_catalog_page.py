@@ -83,7 +83,7 @@ def _rename_first_product(app, name: str) -> None:
     with app.app_context():
         first = db.select(Product).order_by(Product.position, Product.id)
         product = db.session.execute(first).scalars().first()
-        product.name = name
+        product.name = product.name_en = name
         db.session.commit()
 
 

@@ -74,7 +74,7 @@ def test_find_company_without_javascript_fills_in_the_checkout_form(shop_app, bu
             in html.unescape(page))
     assert re.search(r'<input checked [^>]*value="legal"', page)
     assert f'name="checkout_token" type="hidden" value="{token}"' in page
-    assert ("Found: ООО «Кофейная гильдия», KPP 770101001, registered 18.06.2015 "
+    assert ("Found: ООО «Кофейная гильдия», KPP 770101001, registered Jun 18, 2015 "
             "(OGRN 1157746123457). You can still edit the details below.") in html.unescape(page)
     assert value_of(page, "email") == BUYER["email"]  # what the buyer typed stays
     assert "Please correct the highlighted fields" not in page
@@ -109,7 +109,7 @@ def test_the_json_for_the_page_script(shop_app, buyer):
     assert answer.get_json() == {
         "outcome": "found",
         "tone": "success",
-        "message": "Found: ИП Соколова Мария Андреевна, sole trader, registered 05.04.2018 "
+        "message": "Found: ИП Соколова Мария Андреевна, sole trader, registered Apr 5, 2018 "
                    "(OGRN 318774600123460). You can still edit the details below.",
         "company": {"inn": SOLE_TRADER, "name": "ИП Соколова Мария Андреевна",
                     "nameFull": "Индивидуальный предприниматель Соколова Мария Андреевна",
@@ -180,12 +180,12 @@ def test_a_liquidated_company_is_shown_and_not_filled_in(buyer):
     assert (body["outcome"], body["tone"], body["company"]["liquidated"]) == (
         "liquidated", "error", True)
     assert body["message"] == (f"ООО «Старый самовар» (INN {SAMOVAR}) was liquidated on "
-                               "30.09.2022 and cannot be the buyer. Please check the INN.")
+                               "Sep 30, 2022 and cannot be the buyer. Please check the INN.")
 
     token = open_checkout(buyer)
     page = buyer.post("/checkout", data={**BUYER, "full_name": "", "inn": SAMOVAR,
                                          "checkout_token": token, "find_company": "1"}).text
-    assert value_of(page, "full_name") == "" and "was liquidated on 30.09.2022" in page
+    assert value_of(page, "full_name") == "" and "was liquidated on Sep 30, 2022" in page
 
 
 @pytest.mark.parametrize("looked_up_first", [True, False], ids=["looked-up", "typed"])
@@ -199,7 +199,7 @@ def test_checkout_refuses_a_liquidated_company(shop_app, buyer, sandbox, looked_
     assert answer.status_code == 422
     page = html.unescape(answer.text)
     assert "The registry says this company was liquidated." in page
-    assert "was liquidated on 30.09.2022 and cannot be the buyer" in page
+    assert "was liquidated on Sep 30, 2022 and cannot be the buyer" in page
     with shop_app.app_context():
         assert db.session.scalar(db.select(db.func.count(Order.id))) == 0
     assert sandbox.get("api/orders")["data"] == []

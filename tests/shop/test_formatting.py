@@ -2,39 +2,62 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storefront.shop.formatting import money, vat_label
+from storefront.shop.formatting import money, vat_label, when
 from storefront.shop.validators import format_phone, inn_is_valid, kpp_is_valid, normalize_phone
 
 NBSP = "\u00a0"
 
 
 @pytest.mark.parametrize(
-    ("kopecks", "text"),
+    ("kopecks", "russian", "english"),
     [
-        (129000, "1 290,00 ₽"),
-        (0, "0,00 ₽"),
-        (5, "0,05 ₽"),
-        (89000, "890,00 ₽"),
-        (123456789, "1 234 567,89 ₽"),
-        (-39000, "−390,00 ₽"),
-        (None, "—"),
+        (129000, "1 290,00 ₽", "1,290.00 ₽"),
+        (0, "0,00 ₽", "0.00 ₽"),
+        (5, "0,05 ₽", "0.05 ₽"),
+        (89000, "890,00 ₽", "890.00 ₽"),
+        (123456789, "1 234 567,89 ₽", "1,234,567.89 ₽"),
+        (-39000, "-390,00 ₽", "-390.00 ₽"),
+        (None, "—", "—"),
     ],
 )
-def test_money_is_written_the_russian_way(kopecks, text):
-    assert money(kopecks) == text.replace(" ", NBSP)
+def test_money_is_written_in_the_pages_language(app, kopecks, russian, english):
+    assert money(kopecks) == russian.replace(" ", NBSP)  # outside a request: Russian
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert money(kopecks) == russian.replace(" ", NBSP)
+    with app.test_request_context(headers={"Accept-Language": "en-US,en;q=0.9"}):
+        assert money(kopecks) == english.replace(" ", NBSP)
 
 
 @pytest.mark.parametrize(
-    ("code", "label"),
-    [("RUS_VAT22", "VAT 22% included"), ("RUS_VAT10", "VAT 10% included"),
-     ("VATNONE", "Not subject to VAT"), ("RUS_VAT0", "VAT 0%")],
+    ("code", "russian", "english"),
+    [("RUS_VAT22", "в т. ч. НДС 22 %", "VAT 22 % included"),
+     ("RUS_VAT10", "в т. ч. НДС 10 %", "VAT 10 % included"),
+     ("VATNONE", "НДС не облагается", "Not subject to VAT"),
+     ("RUS_VAT0", "НДС 0 %", "VAT 0 %")],
 )
-def test_vat_labels(code, label):
-    assert vat_label(code) == label
+def test_vat_labels(app, code, russian, english):
+    for language, label in (("ru", russian), ("en", english)):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert vat_label(code) == label.replace(" %", NBSP + "%")
+
+
+def test_times_are_in_the_shops_time_zone_with_the_zone_named(make_app):
+    moment = datetime(2026, 11, 27, 18, 36, 5, tzinfo=UTC)
+    app = make_app()
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert when(moment) == f"27 нояб. 2026{NBSP}г., 21:36 МСК"
+        assert when(moment, seconds=True) == f"27 нояб. 2026{NBSP}г., 21:36:05 МСК"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert when(moment) == f"Nov 27, 2026, 9:36{NBSP}PM MSK"
+    with make_app(STOREFRONT_TIMEZONE="Asia/Yekaterinburg").test_request_context(
+            headers={"Accept-Language": "en"}):
+        assert when(moment) == f"Nov 27, 2026, 11:36{NBSP}PM +05"
 
 
 @pytest.mark.parametrize(
@@ -122,7 +145,7 @@ def test_every_stored_russian_mobile_reads_back_to_its_digits(digits):
 @given(st.integers(min_value=-10**12, max_value=10**12))
 def test_formatted_money_reads_back_as_the_same_kopecks(kopecks):
     text = money(kopecks)
-    digits = text.removesuffix(f"{NBSP}₽").replace(NBSP, "").replace("−", "-").replace(",", "")
+    digits = text.removesuffix(f"{NBSP}₽").replace(NBSP, "").replace(",", "")
     assert int(digits) == kopecks
     assert "\n" not in text and " " not in text  # only no-break spaces: it never wraps
 

@@ -7,6 +7,7 @@ against the API) says an order is paid.
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -52,8 +53,14 @@ def test_success_page_shows_payment_received_once_the_database_says_paid(app, cl
     assert "Payment received" in page.text
     assert "Waiting for payment confirmation" not in page.text
     assert "data-status-url" not in page.text
-    assert "Френч-пресс из боросиликатного стекла, 350 мл" in page.text
-    assert "4\u00a0980,00\u00a0₽" in page.text
+    assert "Glass French press, 350 ml" in page.text
+    assert "4,980.00\u00a0₽" in page.text
+
+    russian = client.get(f"/orders/{placed.public_token}/success",
+                         headers={"Accept-Language": "ru"}).text
+    assert "Оплата получена" in russian
+    assert "Френч-пресс из боросиликатного стекла, 350 мл" in russian
+    assert "4\u00a0980,00\u00a0₽" in russian
 
 
 def test_fail_page_offers_to_pay_again_with_the_same_invoicebox_order(app, client, invoicebox,
@@ -80,9 +87,12 @@ def test_the_order_page_shows_lines_totals_status_and_a_pay_button(app, client, 
     assert page.status_code == 200
     assert f"Order {placed.number}" in page.text
     assert "awaiting payment" in page.text
-    assert "Френч-пресс из боросиликатного стекла, 350 мл" in page.text
-    assert "4\u00a0980,00\u00a0₽" in page.text and "898,03\u00a0₽" in page.text
+    assert "Glass French press, 350 ml" in page.text
+    assert "4,980.00\u00a0₽" in page.text and "898.03\u00a0₽" in page.text
     assert ">Pay</button>" in page.text
+    deadline = placed.payments[0].expires_at.astimezone(ZoneInfo("Europe/Moscow"))
+    assert f"Please pay by {deadline:%b} {deadline.day}, {deadline:%Y}" in page.text
+    assert "MSK" in page.text
     with app.app_context():
         db.session.execute(db.update(Order).values(status="paid"))
         db.session.commit()

@@ -111,7 +111,7 @@ def test_the_checkout_form_submitted_twice_at_once_makes_one_order(shop, sandbox
     session = fill_cart(shop.url, [("french-press-350", 1)])
     page = session.get(f"{shop.url}/checkout", timeout=10).text
     form = {"customer_type": "private", "full_name": "Анна Смирнова",
-            "email": "anna@example.ru", "phone": "+79001112233",
+            "email": "anna@example.ru", "phone": "+79001112233", "consent": "y",
             "checkout_token": checkout_token(page), "csrf_token": csrf_token(page)}
     start = threading.Barrier(2)
     answers: list[requests.Response] = []

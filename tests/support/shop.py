@@ -52,6 +52,7 @@ PRIVATE_BUYER = {
     "full_name": "Анна Смирнова",
     "email": "anna@example.ru",
     "phone": "+7 (900) 111-22-33",
+    "consent": "y",
 }
 COMPANY_BUYER = {
     "customer_type": "legal",
@@ -61,6 +62,7 @@ COMPANY_BUYER = {
     "inn": "7707083893",
     "kpp": "773601001",
     "address": "117997, г. Москва, ул. Вавилова, д. 19",
+    "consent": "y",
 }
 
 
@@ -240,6 +242,13 @@ class CheckoutAnswer:
     session: requests.Session
 
 
+def english_session() -> requests.Session:
+    """A ``requests`` session that says, as an English browser does, which language it wants."""
+    session = requests.Session()
+    session.headers["Accept-Language"] = "en"
+    return session
+
+
 def csrf_token(html: str) -> str | None:
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     return unescape(found.group(1)) if found else None
@@ -254,8 +263,11 @@ def checkout_token(html: str) -> str:
 def fill_cart(
     shop_url: str, items: Iterable[tuple[str, int]], session: requests.Session | None = None
 ) -> requests.Session:
-    """Add ``(slug, quantity)`` pairs to a new (or the given) browser-like session."""
-    http = session or requests.Session()
+    """Add ``(slug, quantity)`` pairs to a new (or the given) browser-like session.
+
+    A new session's browser asks for English pages, as the tests read English words.
+    """
+    http = session or english_session()
     for slug, quantity in items:
         page = http.get(f"{shop_url}/products/{slug}", timeout=10)
         page.raise_for_status()

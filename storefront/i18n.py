@@ -1,0 +1,101 @@
+"""The shop's two languages: which one a request gets, and the switch between them.
+
+Flask-Babel does the translating (gettext catalogs in ``storefront/translations/``). The
+language of a request is, in this order:
+
+1. the buyer's explicit choice, made with the switch in the header and kept in the
+   :data:`COOKIE` cookie (a preference, not a session: it makes no session and no
+   signature, so the cached first-visit catalog stays cookie-free);
+2. the best match of the browser's ``Accept-Language`` among :data:`LANGUAGES`;
+3. Russian, the language of an Invoicebox shop's buyers.
+
+Every HTML page depends on that choice, so HTML responses say ``Vary: Accept-Language,
+Cookie``: a shared cache must not hand a Russian page to an English browser.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask_babel import Babel, get_locale
+
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+COOKIE = "lang"
+# What the switch shows for each language, in that language.
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+bp = Blueprint("i18n", __name__)
+babel = Babel()
+
+
+def select_language() -> str:
+    """The language of the current request (see the module docstring)."""
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    """``"ru"`` or ``"en"``: the active locale's language (Russian outside a request)."""
+    locale = get_locale()
+    language = locale.language if locale is not None else DEFAULT_LANGUAGE
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _select_timezone() -> str:
+    return current_app.config.get("STOREFRONT_TIMEZONE", "Europe/Moscow")
+
+
+@bp.get("/language/<code>")
+def switch(code: str):
+    """Keep ``code`` as the visitor's language and go back to the page they were on.
+
+    A plain link, so that it works on every page (the cached catalog included) without a
+    form or a token: all it changes is a preference the visitor can change back.
+    """
+    if code not in LANGUAGES:
+        abort(404)
+    response = redirect(_local_path(request.args.get("next")) or url_for("shop.catalog"), 303)
+    response.set_cookie(
+        COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
+    return response
+
+
+def _local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(char) < 32 or char == "\\" for char in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+def _vary(response):
+    if response.mimetype == "text/html" or response.is_json:
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+    return response
+
+
+def switch_links() -> list[tuple[str, str, str, bool]]:
+    """``(code, name, url, is_current)`` for the header's language switch."""
+    here = request.full_path.rstrip("?") if request.query_string else request.path
+    active = current_language()
+    return [(code, LANGUAGE_NAMES[code], url_for("i18n.switch", code=code, next=here),
+             code == active) for code in LANGUAGES]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_language, timezone_selector=_select_timezone)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.register_blueprint(bp)
+    app.after_request(_vary)
+    app.add_template_global(current_language, "current_language")
+    app.add_template_global(switch_links, "language_links")

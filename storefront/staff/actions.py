@@ -1,0 +1,166 @@
+"""The staff actions that move money or close an order: cancel and refund, each confirmed.
+
+Both take two steps, rendered by the server so that they work without scripts: the first
+page asks (what to refund, or why to cancel), the second restates exactly what will happen
+(the amount, the lines) and only its button acts. A slip of the mouse never refunds.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..invoicebox import InvoiceboxError
+from ..models import Order, Refund
+from ..payments import record_event
+from ..payments.cancel import CANCELABLE, cancel_order
+from ..payments.refunds import (
+    REFUNDABLE,
+    LineChoice,
+    RefundError,
+    RefundSelection,
+    create_refund,
+    plan_refund,
+    refresh_refunds,
+    refundable_positions,
+    refunds_of,
+)
+from ..shop.formatting import money
+from ..states import OrderStatus, RefundStatus
+from . import bp
+from .forms import CancelForm, RefundForm
+from .queries import order_by_number
+
+log = logging.getLogger(__name__)
+
+# Refunds whose outcome may still change on Invoicebox's side: the order page polls.
+UNFINISHED = (RefundStatus.PENDING, RefundStatus.CREATED)
+
+
+def unreachable() -> str:
+    return _("Invoicebox could not be reached. Nothing was changed; try again in a moment.")
+
+
+@bp.route("/orders/<number>/cancel", methods=["GET", "POST"])
+def cancel(number: str):
+    """Ask why, restate what canceling does, then cancel; the reason goes into the history."""
+    order = order_by_number(number)
+    if OrderStatus(order.status) not in CANCELABLE:
+        flash(_("Only an unpaid order can be canceled; a paid one is refunded instead."),
+              "error")
+        return redirect(url_for("staff.order", number=order.number))
+    form = CancelForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("staff/cancel.html", order=order, form=form), status
+    reason = form.reason.data.strip()
+    outcome = cancel_order(order, current_user)
+    if outcome.canceled:
+        order = db.session.get(Order, order.id)
+        # In English, as every other line of the history; the page translates the kind.
+        record_event(order, "cancel_reason", f"Reason for canceling: {reason}",
+                     staff_id=current_user.id, data={"reason": reason})
+        db.session.commit()
+    # The service writes fixed sentences in English; the catalogs know them.
+    flash(_(outcome.message), "success" if outcome.canceled else "error")
+    return redirect(url_for("staff.order", number=order.number))
+
+
+@bp.route("/orders/<number>/refund", methods=["GET", "POST"])
+def refund(number: str):
+    """Choose what to refund; then a page restating the amount and lines; then refund."""
+    order = order_by_number(number)
+    if OrderStatus(order.status) not in REFUNDABLE:
+        flash(_("Only a paid order can be refunded."), "error")
+        return redirect(url_for("staff.order", number=order.number))
+    form = RefundForm()
+    status = 200
+    positions = None
+    if form.validate_on_submit():
+        try:
+            positions = refundable_positions(order)
+            plan = plan_refund(positions, _selection(form), {line.sku for line in order.lines})
+            if not form.confirm.data:
+                return render_template("staff/refund_confirm.html", order=order, form=form,
+                                       plan=plan)
+            issued = create_refund(order, _selection(form), form.reason.data,
+                                   form.form_token.data, current_user)
+        except RefundError as error:
+            form.form_errors.append(_(str(error)))
+            status = 422
+        except InvoiceboxError:
+            form.form_errors.append(unreachable())
+            status = 503
+        else:
+            return _after_refund(order, issued)
+    elif form.is_submitted():
+        status = 422
+    else:
+        form.form_token.data = secrets.token_urlsafe(24)
+    if status != 503:  # read afresh: a refusal may come from amounts that just changed
+        try:
+            positions = refundable_positions(order)
+        except InvoiceboxError:
+            positions = None
+            form.form_errors.append(_("Invoicebox could not be reached to read what is "
+                                      "refundable."))
+            status = 503
+    chosen = {line.sku.data: line for line in form.lines} if form.is_submitted() else {}
+    return render_template("staff/refund.html", order=order, form=form, positions=positions,
+                           chosen=chosen), status
+
+
+@bp.get("/orders/<number>/refunds/status")
+def refunds_status(number: str):
+    """What the order page polls while a refund is unfinished: reloads when ``state`` moves."""
+    order = order_by_number(number)
+    try:
+        refresh_refunds(order)  # rate-limited; asks Invoicebox only while one is unfinished
+    except InvoiceboxError:
+        log.warning("order %s: could not refresh refunds", order.number)
+    order = db.session.get(Order, order.id, populate_existing=True)
+    return jsonify(state=refunds_state(order), status=order.status)
+
+
+def refunds_state(order: Order) -> str:
+    """Changes whenever the refunds shown on the order page would change."""
+    return order.status + ";" + ",".join(f"{r.id}:{r.status}" for r in refunds_of(order))
+
+
+def has_unfinished_refund(refunds: list[Refund]) -> bool:
+    return any(RefundStatus(r.status) in UNFINISHED for r in refunds)
+
+
+def _selection(form: RefundForm) -> RefundSelection:
+    return RefundSelection(
+        lines=tuple(
+            LineChoice(line.sku.data, line.quantity.data or 0, bool(line.remainder.data))
+            for line in form.lines
+        ),
+        everything=bool(form.everything.data),
+    )
+
+
+def _after_refund(order: Order, issued: Refund):
+    """Where staff land once a refund was sent (or found sent by the same form)."""
+    label = _("%(number)s for %(amount)s", number=issued.merchant_order_id,
+              amount=money(issued.amount))
+    status = RefundStatus(issued.status)
+    if status in (RefundStatus.CREATED, RefundStatus.COMPLETED):
+        flash(_("Refund created: %(refund)s. Invoicebox returns the money to the buyer.",
+                refund=label), "success")
+    elif status == RefundStatus.PENDING:
+        flash(_("Refund %(refund)s was sent, but Invoicebox's answer was lost. It is checked "
+                "by its number before anything else is done.", refund=label), "warning")
+    else:
+        message = _(issued.error) if issued.error else _("Invoicebox refused the refund.")
+        if issued.request_id:
+            message += " " + _("Invoicebox request id: %(id)s.", id=issued.request_id)
+        flash(message, "error")
+        return redirect(url_for("staff.refund", number=order.number))
+    return redirect(url_for("staff.order", number=order.number))

@@ -76,7 +76,7 @@ def test_a_refund_quantity_in_other_digits_is_refused_and_nothing_is_sent(
 def test_the_same_refund_in_ascii_digits_is_sent(staff, gateway):
     """The other side of the test above: the form itself works."""
     response = staff.post(f"/staff/orders/{ORDER_NUMBER}/refund", data={
-        "form_token": "form-token-0000000001", "reason": "Damaged",
+        "form_token": "form-token-0000000001", "reason": "Damaged", "confirm": "1",
         "lines-0-sku": "tea-1", "lines-0-quantity": "1"})
     assert response.status_code == 302
     assert [sent["basketItems"][0]["quantity"] for sent in posts(gateway)] == [1]

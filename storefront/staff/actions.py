@@ -83,9 +83,11 @@ def refund(number: str):
     positions = None
     if form.validate_on_submit():
         try:
-            positions = refundable_positions(order)
-            plan = plan_refund(positions, _selection(form), {line.sku for line in order.lines})
             if not form.confirm.data:
+                # The plan is only shown here; create_refund plans again from fresh amounts
+                # (and finds the refund this form already made, if it was sent twice).
+                positions = refundable_positions(order)
+                plan = plan_refund(positions, _selection(form), {ln.sku for ln in order.lines})
                 return render_template("staff/refund_confirm.html", order=order, form=form,
                                        plan=plan)
             issued = create_refund(order, _selection(form), form.reason.data,

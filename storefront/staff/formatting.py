@@ -71,5 +71,4 @@ def quantity(value: Decimal | int | None) -> str:
 
 
 def template_helpers() -> dict[str, object]:
-    return {"when": when, "quantity": quantity, "phone": format_phone,
-            "status_word": status_word, "event_title": event_title}
+    return {"when": when, "quantity": quantity, "phone": format_phone}

@@ -119,12 +119,13 @@ class Browser(requests.Session):
     def refund_form(self, number: str, *, reason: str = "Returned by the buyer",
                     quantities: Mapping[str, int] | None = None,
                     everything: bool = False) -> dict[str, str]:
-        """Open the refund screen of order ``number``; the form filled in as staff would."""
+        """Open the refund screen of order ``number``; the form filled in as staff would,
+        as the confirmation page sends it on (``confirm``)."""
         page = self.page(f"/staff/orders/{number}/refund")
         found = re.search(r'name="form_token" type="hidden" value="([^"]+)"', page)
         assert found, "the refund screen has no one-time token"
         data = {"csrf_token": csrf_token(page) or "", "form_token": unescape(found.group(1)),
-                "reason": reason}
+                "reason": reason, "confirm": "1"}
         for index, sku in enumerate(re.findall(r'name="lines-\d+-sku" value="([^"]+)"', page)):
             data[f"lines-{index}-sku"] = sku
             data[f"lines-{index}-quantity"] = str((quantities or {}).get(sku, 0))

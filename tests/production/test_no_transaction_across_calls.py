@@ -118,7 +118,8 @@ def test_staff_sync(live_shop):
     page = staff.page(f"/staff/orders/{placed.number}")
     answer = while_slow(live_shop, "GET", "/filter/api/order/order",
                         lambda: staff.post(f"/staff/orders/{placed.number}/sync",
-                                           data={"csrf_token": csrf_token(page)}))
+                                           data={"csrf_token": csrf_token(page),
+                                                 "reason": "The buyer changed their mind"}))
     assert answer.status_code == 302
     assert order_record(live_shop, placed.number)["status"] == "paid"
 
@@ -129,7 +130,8 @@ def test_staff_cancel(live_shop):
     page = staff.page(f"/staff/orders/{placed.number}")
     answer = while_slow(live_shop, "DELETE", f"/order/{placed.invoicebox_id}",
                         lambda: staff.post(f"/staff/orders/{placed.number}/cancel",
-                                           data={"csrf_token": csrf_token(page)}))
+                                           data={"csrf_token": csrf_token(page),
+                                                 "reason": "The buyer changed their mind"}))
     assert answer.status_code == 302
     assert order_record(live_shop, placed.number)["status"] == "canceled"
     assert live_shop.sandbox.get(f"api/orders/{placed.invoicebox_id}")["status"] == "canceled"

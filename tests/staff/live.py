@@ -104,8 +104,8 @@ def refund_form(client: FlaskClient, number: str) -> tuple[str, list[str]]:
 def refund_data(token: str, skus: list[str], quantities: dict[str, int] | None = None, *,
                 reason: str = "The buyer returned it", everything: bool = False,
                 remainder: tuple[str, ...] = ()) -> dict[str, str]:
-    """The POST body of the refund form, as the browser sends it."""
-    data = {"form_token": token, "reason": reason}
+    """The POST body of the refund form, as the confirmation page sends it on."""
+    data = {"form_token": token, "reason": reason, "confirm": "1"}
     for index, sku in enumerate(skus):
         data[f"lines-{index}-sku"] = sku
         data[f"lines-{index}-quantity"] = str((quantities or {}).get(sku, 0))

@@ -14,10 +14,13 @@ from .live import NOWHERE, ShopOnSandbox
 COFFEE = "CB-ETH-250"
 
 
+REASON = {"reason": "The buyer asked to cancel"}
+
+
 def test_cancel_deletes_the_invoicebox_order_so_it_cannot_be_paid(shop):
     number = shop.unpaid_order({COFFEE: 1})
     client = shop.staff_client()
-    response = client.post(f"/staff/orders/{number}/cancel")
+    response = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     assert response.headers["Location"] == f"/staff/orders/{number}"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"Order {number} canceled." in page
@@ -36,7 +39,7 @@ def test_cancel_of_an_order_paid_meanwhile_is_refused_and_syncs_it(shop):
     number = shop.unpaid_order({COFFEE: 1})
     shop.pay_at_sandbox(number)
     client = shop.staff_client()
-    response = client.post(f"/staff/orders/{number}/cancel")
+    response = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "the buyer has already paid" in page
     assert shop.gateway.get_order(shop.invoicebox_id(number)).status == "completed"
@@ -47,7 +50,7 @@ def test_cancel_of_an_order_paid_meanwhile_is_refused_and_syncs_it(shop):
 def test_cancel_is_refused_for_a_paid_order(shop):
     number = shop.paid_order({COFFEE: 1})
     client = shop.staff_client()
-    response = client.post(f"/staff/orders/{number}/cancel")
+    response = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     assert "Only an unpaid order can be canceled" in \
         client.get(response.headers["Location"]).get_data(as_text=True)
     assert shop.gateway.get_order(shop.invoicebox_id(number)).status == "completed"
@@ -77,7 +80,7 @@ def test_cancel_whose_answer_is_lost_reads_the_order_back(make_app, sandbox):
     invoicebox_id = shop.invoicebox_id(number)
     sandbox.scenario("api_timeout", seconds=1.0, method="DELETE", path=invoicebox_id)
     client = shop.staff_client()
-    response = client.post(f"/staff/orders/{number}/cancel")
+    response = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     # Read back while the gateway still holds the DELETE: the order is still payable.
     assert "Invoicebox did not cancel the order; it can still be paid. Try again." in page
@@ -88,7 +91,8 @@ def test_cancel_whose_answer_is_lost_reads_the_order_back(make_app, sandbox):
     assert calls[-2:] == [("DELETE", "unknown"), ("GET", "ok")]
 
     eventually(lambda: shop.gateway.get_order(invoicebox_id).status == "canceled")
-    again = client.post(f"/staff/orders/{number}/cancel")  # DELETE of a canceled order: 200
+    # DELETE of a canceled order: 200
+    again = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     assert f"Order {number} canceled." in client.get(again.headers["Location"]).get_data(
         as_text=True)
 
@@ -97,12 +101,12 @@ def test_cancel_of_an_expired_invoicebox_order_syncs_it_first(shop):
     number = shop.unpaid_order({COFFEE: 1})
     shop.sandbox.control(f"orders/{shop.invoicebox_id(number)}/expire")
     client = shop.staff_client()
-    first = client.post(f"/staff/orders/{number}/cancel")
+    first = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     assert "its payment is expired there" in client.get(first.headers["Location"]).get_data(
         as_text=True)
     with shop.app.app_context():
         assert shop.order(number).status == "expired"
-    second = client.post(f"/staff/orders/{number}/cancel")
+    second = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     assert f"Order {number} canceled." in client.get(second.headers["Location"]).get_data(
         as_text=True)
     with shop.app.app_context():
@@ -115,7 +119,7 @@ def test_cancel_with_invoicebox_down_says_so_plainly_and_logs_the_detail(shop, c
     shop.app.config["INVOICEBOX_API_URL"] = NOWHERE  # the gateway's host stops answering
     shop.app.extensions.pop("invoicebox_client")
     try:
-        response = client.post(f"/staff/orders/{number}/cancel")
+        response = client.post(f"/staff/orders/{number}/cancel", data=REASON)
         page = client.get(response.headers["Location"]).get_data(as_text=True)
     finally:
         shop.app.config["INVOICEBOX_API_URL"] = shop.sandbox.url

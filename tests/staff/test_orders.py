@@ -38,7 +38,7 @@ def orders(app):
 def test_the_list_shows_newest_orders_first_with_their_details(staff_client, orders):
     page = staff_client.get("/staff/orders").get_data(as_text=True)
     assert _numbers(page) == ["261127-REF01", "261127-WAIT1", "261127-PAID1"]
-    assert f"1{NBSP}290,00{NBSP}₽" in page  # the mug order
+    assert f"1,290.00{NBSP}₽" in page  # the mug order
     assert "olga%x@mail.ru" in page and "Мария Иванова" in page
     for label in ("paid", "awaiting payment", "refunded"):
         assert f">{label}</span>" in page
@@ -84,11 +84,11 @@ def test_the_order_page_shows_lines_customer_and_the_invoicebox_order(app, staff
         payment_url = order.payments[0].payment_url
     page = staff_client.get("/staff/orders/261127-SHOW1").get_data(as_text=True)
     assert COFFEE[1] in page and MUG[1] in page
-    assert "CB-ETH-250" in page and f"890,00{NBSP}₽" in page
+    assert "CB-ETH-250" in page and f"890.00{NBSP}₽" in page
     assert "Мария Иванова" in page and "buyer@mail.ru" in page and "+7 900 111-22-33" in page
     assert "0198a1b2-0000-7000-8000-00000000abcd" in page
     assert f'href="{payment_url}"' in page
-    assert f"3{NBSP}070,00{NBSP}₽" in page  # 2 × 890 + 1 290
+    assert f"3,070.00{NBSP}₽" in page  # 2 × 890 + 1 290
 
 
 def test_actions_depend_on_the_status(app, staff_client):
@@ -99,7 +99,7 @@ def test_actions_depend_on_the_status(app, staff_client):
     waiting = staff_client.get("/staff/orders/261127-WAIT2").get_data(as_text=True)
     assert 'href="/staff/orders/261127-PAID2/refund">Refund</a>' in paid
     assert "Cancel order" not in paid
-    assert 'action="/staff/orders/261127-WAIT2/cancel"' in waiting and "Cancel order" in waiting
+    assert 'href="/staff/orders/261127-WAIT2/cancel">Cancel order</a>' in waiting
     assert "/refund" not in waiting
     for page in (paid, waiting):
         assert "Sync with Invoicebox" in page

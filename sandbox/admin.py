@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from . import orders, refunds
 from .maintenance import tick
 from .notifier import attempt_json, notification_json
+from .payment_page import money
 from .scenarios import SCENARIOS
 from .services import services
 from .store import load_docs
@@ -35,4 +36,5 @@ def index() -> str:
         "admin/index.html", orders=order_docs, refunds=refund_docs, attempts=attempts,
         queue=queue, scenarios=svc.scenarios.list(), known_scenarios=SCENARIOS,
         merchants=svc.config.merchants, notice=request.args.get("notice"), config=svc.config,
+        money=money,
     )

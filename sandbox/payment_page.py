@@ -4,15 +4,20 @@ Works without JavaScript: three POST forms. **Pay** pays every unpaid order of t
 sends the buyer (303) to ``successUrl``; **Decline** simulates a failed payment (the order stays
 ``created``) and sends the buyer to ``failUrl``; **Back to shop** goes to ``returnUrl``. Missing
 URLs fall back as in CONTRACT §6.3: ``returnUrl`` → the merchant's ``return_url`` → a sandbox
-"payment finished" page. Button labels are English in both languages so that tests can find
-them by role and name; the rest of the page follows ``languageId``.
+"payment finished" page. The whole page, buttons included, speaks the order's ``languageId``
+(Russian unless it says ``en``): «Оплатить», «Отказаться», «Вернуться в магазин». Money and the
+deadline are written by Babel in that language, the deadline in Moscow time, as the real page
+shows it.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -25,7 +30,11 @@ from .services import services
 
 bp = Blueprint("payment", __name__)
 
-BUTTONS = {"pay": "Pay", "decline": "Decline", "back": "Back to shop"}
+MOSCOW = ZoneInfo("Europe/Moscow")
+BUTTONS: dict[str, dict[str, str]] = {
+    "en": {"pay": "Pay", "decline": "Decline", "back": "Back to shop"},
+    "ru": {"pay": "Оплатить", "decline": "Отказаться", "back": "Вернуться в магазин"},
+}
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Invoice payment", "merchant": "Merchant", "order": "Order",
@@ -56,8 +65,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "expired_notice": "Срок оплаты счёта истёк, оплатить его нельзя.",
         "canceled_notice": "Магазин отменил этот счёт, оплатить его нельзя.",
         "return_link": "Вернуться в магазин",
-        "sandbox": "Песочница Инвойсбокс: деньги не списываются. Pay — оплатить заказ и"
-                   " уведомить магазин; Decline — имитация отказа в оплате.",
+        "sandbox": "Песочница Инвойсбокс: деньги не списываются. «Оплатить» завершает заказ и"
+                   " уведомляет магазин; «Отказаться» — имитация отказа в оплате.",
         "finished_success": "Оплата прошла. Страницу можно закрыть.",
         "finished_fail": "Оплата не прошла.",
         "finished_return": "Вы покинули страницу оплаты.",
@@ -68,8 +77,17 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def money(value: Any, lang: str) -> str:
-    text = f"{to_decimal(value):,.2f}"
-    return text.replace(",", "\u00a0").replace(".", ",") if lang == "ru" else text
+    """``2479.0`` -> ``2 479,00`` (ru) or ``2,479.00`` (en), with no-break spaces."""
+    text = format_decimal(to_decimal(value), format="#,##0.00", locale=lang)
+    return text.replace("\u202f", "\u00a0")
+
+
+def moment(value: str, lang: str) -> str:
+    """An ATOM timestamp as the buyer reads it, in Moscow time with the zone named."""
+    local = parse_atom(value).astimezone(MOSCOW)
+    text = format_datetime(local, "d MMMM y, HH:mm" if lang == "ru" else "MMMM d, y, HH:mm",
+                           locale=lang)
+    return f"{text} {'МСК' if lang == 'ru' else 'MSK'}"
 
 
 def language(doc: dict[str, Any]) -> str:
@@ -106,9 +124,9 @@ def page(docs: list[dict[str, Any]], notice: str | None = None,
     total = sum((to_decimal(doc["amount"]) for doc in due), Decimal(0))
     return render_template(
         "payment/invoice.html", docs=docs, primary=primary, state=state, t=TEXTS[lang], lang=lang,
-        buttons=BUTTONS, merchant_name=merchant.name if merchant else primary["merchantId"],
+        buttons=BUTTONS[lang], merchant_name=merchant.name if merchant else primary["merchantId"],
         total=money(total, lang), money=money, notice=notice,
-        expires=parse_atom(primary["expirationDate"]).strftime("%Y-%m-%d %H:%M UTC"),
+        expires=moment(primary["expirationDate"], lang),
         success_url=target(primary, merchant, "success"),
     ), status
 

@@ -58,10 +58,10 @@ def test_russian_page_shows_the_invoice(api: Api) -> None:
     assert response.status_code == 200 and response.headers["Content-Type"].startswith(
         "text/html")
     assert '<html lang="ru">' in html
-    for text in ("Чайная лавка", "ЗК-77", "Заказ чая", "Чай улун", "2\u00a0479,00",
-                 "RUB", "Оплатить до", "Ожидает оплаты"):
+    for text in ("Чайная лавка", "ЗК-77", "Заказ чая", "Чай улун", "2\u00a0479,00\u00a0₽",
+                 "Оплатить до", "МСК", "Ожидает оплаты"):
         assert text in html, text
-    assert buttons(html) == ["Pay", "Decline", "Back to shop"]
+    assert buttons(html) == ["Оплатить", "Отказаться", "Вернуться в магазин"]
     assert "<script" not in html
 
 
@@ -70,7 +70,7 @@ def test_english_page_and_order_number_fallback(api: Api) -> None:
     html = requests.get(order["paymentUrl"], timeout=10).text
 
     assert '<html lang="en">' in html and "Amount due" in html
-    assert order["merchantOrderId"] in html
+    assert order["merchantOrderId"] in html and "MSK" in html
     assert buttons(html) == ["Pay", "Decline", "Back to shop"]
 
 
@@ -98,7 +98,7 @@ def test_paid_page_shows_paid_with_a_link_and_no_pay_button(api: Api) -> None:
     html = requests.get(order["paymentUrl"], timeout=10).text
     again = press(order, "pay")
 
-    assert "Оплачен" in html and "Pay" not in buttons(html)
+    assert "Оплачен" in html and "Оплатить" not in buttons(html)
     assert 'href="https://shop.example/ok?o=1"' in html
     assert again.status_code == 409
 
@@ -169,7 +169,7 @@ def test_an_order_past_its_date_is_expired_on_page_view(api: Api) -> None:
     time.sleep(2.2)
     html = requests.get(order["paymentUrl"], timeout=10).text
 
-    assert "Просрочен" in html and "Pay" not in buttons(html)
+    assert "Просрочен" in html and "Оплатить" not in buttons(html)
     assert press(order, "pay").status_code == 409
 
 

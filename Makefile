@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test contract lint chromium serve bench translations translations-compile
+.PHONY: install demo test contract lint chromium serve bench translations translations-compile screenshots
 
 ## install: create .venv with the shop, the sandbox and every test tool (repeatable)
 install: $(VENV)/.installed
@@ -47,24 +47,29 @@ bench: install
 	$(PY) scripts/bench.py
 
 ## translations: extract every marked string, merge it into the ru and en catalogs, compile
-# (then translate what `make translations` reports as missing, and run it again). The compiled
+# (then translate what `make translations` reports as missing, and run it again). Locations name
+# files only, so a change elsewhere in a file does not touch the catalogs. The compiled
 # .mo files are committed, so a fresh clone needs no build step.
 TRANSLATIONS := storefront/translations
 PYBABEL := $(VENV)/bin/pybabel
 EXTRACT_KEYWORDS := -k _l -k lazy_gettext -k N_ -k lazy_ngettext:1,2
 translations: install
-	$(PYBABEL) extract --quiet -F babel.cfg $(EXTRACT_KEYWORDS) --no-wrap --sort-by-file \
+	$(PYBABEL) -q extract -F babel.cfg $(EXTRACT_KEYWORDS) --no-wrap --sort-by-file --add-location=file \
 		--project=invoicebox-storefront --copyright-holder="Invoicebox storefront" \
 		-o $(TRANSLATIONS)/messages.pot .
-	$(PYBABEL) update --quiet --no-wrap --ignore-obsolete --no-fuzzy-matching \
+	$(PYBABEL) -q update --no-wrap --ignore-obsolete --no-fuzzy-matching \
 		-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 	$(PY) -m storefront.translations_check --fill-english
 	$(MAKE) --no-print-directory translations-compile
 
 ## translations-compile: the .po catalogs to the .mo files the shop loads
 translations-compile: install
-	$(PYBABEL) compile --quiet --statistics -d $(TRANSLATIONS)
+	$(PYBABEL) -q compile --statistics -d $(TRANSLATIONS)
 	$(PY) -m storefront.translations_check
+
+## screenshots: run the demo on spare ports and photograph the journey in Chromium (docs/screenshots)
+screenshots: install chromium
+	$(PY) scripts/screenshots.py
 
 ## lint: ruff over everything
 lint: install

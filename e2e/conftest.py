@@ -8,8 +8,12 @@
   ``with shop.app.app_context(): ...`` to look at what the buyer's clicks did.
 * ``paid_order``: the public token of an order bought and paid over plain HTTP, for tests
   that start after a payment (e.g. refunds).
+* ``language``: the browser's language, ``en`` (``en-US``) unless a test parametrizes it
+  (``ru`` is ``ru-RU``); every page's context is made with that locale. :data:`WORDS` holds
+  what the shop's pages say in each.
 * :func:`buy` fills the cart and the checkout form in the browser and clicks
-  "Pay with Invoicebox"; the page is then on the sandbox's payment page.
+  "Pay with Invoicebox"; the page is then on the sandbox's payment page, where
+  :func:`press` finds a button in that page's own language.
 
 Pytest-playwright uses Debian's Chromium (``browser_type_launch_args``). When a test fails,
 a screenshot of each open page and a Playwright trace are kept under ``e2e-artifacts/``.
@@ -19,7 +23,7 @@ Every test in this folder is marked ``e2e``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +52,42 @@ CHROMIUM_ARGS = [
 ]
 
 
+LOCALES = {"en": "en-US", "ru": "ru-RU"}
+# What the shop's pages say, in each language (the catalogs' translations).
+WORDS: dict[str, dict[str, str]] = {
+    "en": {"quantity": "Quantity", "add": "Add to cart", "added": "Added to your cart",
+           "cart": "Cart", "checkout": "Checkout", "individual": "Individual",
+           "company": "Company", "full_name": "Full name", "email": "Email", "phone": "Phone",
+           "inn": "INN", "kpp": "KPP", "address": "Legal address",
+           "consent": "I consent to the processing", "pay_with": "Pay with Invoicebox",
+           "paid": "Payment received", "hero": "Freshly roasted coffee",
+           "password": "Password", "sign_in": "Sign in", "orders": "Orders", "order": "Order",
+           "refund": "Refund", "issue": "Issue refund", "reason": "Reason",
+           "to_refund": "Quantity to refund: ", "confirm": "Confirm refund of",
+           "created": "Refund created", "fully": "fully refunded", "refunds": "Refunds",
+           "status_paid": "paid", "status_partial": "partially refunded",
+           "completed": "completed"},
+    "ru": {"quantity": "Количество", "add": "В корзину", "added": "Добавлено в корзину",
+           "cart": "Корзина", "checkout": "Оформить заказ", "individual": "Физическое лицо",
+           "company": "Организация", "full_name": "ФИО или название", "email": "Эл. почта",
+           "phone": "Телефон", "inn": "ИНН", "kpp": "КПП", "address": "Юридический адрес",
+           "consent": "Я согласен на обработку", "pay_with": "Оплатить через Инвойсбокс",
+           "paid": "Оплата получена", "hero": "Свежеобжаренный кофе",
+           "password": "Пароль", "sign_in": "Войти", "orders": "Заказы", "order": "Заказ",
+           "refund": "Возврат", "issue": "Оформить возврат", "reason": "Причина",
+           "to_refund": "Количество к возврату: ", "confirm": "Подтвердить возврат",
+           "created": "Возврат создан", "fully": "возвращено полностью",
+           "refunds": "Возвраты", "status_paid": "оплачен",
+           "status_partial": "частично возвращён", "completed": "завершён"},
+}
+# The sandbox's payment page speaks the order's language (its own words, not the shop's).
+SANDBOX_BUTTONS = {
+    "en": {"pay": "Pay", "decline": "Decline", "back": "Back to shop"},
+    "ru": {"pay": "Оплатить", "decline": "Отказаться", "back": "Вернуться в магазин"},
+}
+PHONE = {"width": 390, "height": 844}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).resolve().parent
     for item in items:
@@ -58,6 +98,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def language() -> str:
+    """The browser's language; a test may parametrize it."""
+    return "en"
+
+
+@pytest.fixture
+def context(new_context, language: str) -> BrowserContext:
+    """Every page of a test in the browser's language (its ``Accept-Language``)."""
+    return new_context(locale=LOCALES[language])
 
 
 @pytest.fixture(scope="session")
@@ -102,28 +154,52 @@ def paid_order(shop: LiveShop, sandbox: SandboxProcess) -> str:
 
 
 def buy(page: Page, shop: LiveShop, items: Iterable[tuple[str, int]] = (("french-press-350", 1),),
-        buyer: Mapping[str, str] = PRIVATE_BUYER) -> None:
+        buyer: Mapping[str, str] = PRIVATE_BUYER, language: str = "en",
+        on_each_page: Callable[[Page], None] | None = None) -> None:
     """Put ``items`` in the cart and check out in the browser, up to "Pay with Invoicebox".
 
-    ``buyer`` uses the checkout form's field names (see ``tests.support.shop``).
+    ``buyer`` uses the checkout form's field names (see ``tests.support.shop``); the labels
+    are found in ``language``, the language the browser asks for. ``on_each_page`` is
+    called on every page of the way (product, cart, checkout), e.g. to check its layout.
     """
+    words = WORDS[language]
+    check = on_each_page or (lambda _: None)
     for slug, quantity in items:
         page.goto(f"{shop.url}/products/{slug}")
-        page.get_by_label("Quantity").fill(str(quantity))
-        page.get_by_role("button", name="Add to cart").click()
-        expect(page.get_by_text("Added to your cart")).to_be_visible()
-    page.get_by_role("link", name="Cart", exact=True).click()
-    page.get_by_role("button", name="Checkout").click()
+        check(page)
+        page.get_by_label(words["quantity"]).fill(str(quantity))
+        page.get_by_role("button", name=words["add"]).click()
+        expect(page.get_by_text(words["added"])).to_be_visible()
+    page.get_by_role("link", name=words["cart"], exact=True).click()
+    check(page)
+    page.get_by_role("button", name=words["checkout"]).click()
     company = buyer.get("customer_type") == "legal"
-    page.get_by_label("Company" if company else "Individual", exact=True).check()
-    page.get_by_label("Full name").fill(buyer["full_name"])
-    page.get_by_label("Email").fill(buyer["email"])
-    page.get_by_label("Phone").fill(buyer["phone"])
+    page.get_by_label(words["company" if company else "individual"], exact=True).check()
+    page.get_by_label(words["full_name"]).fill(buyer["full_name"])
+    page.get_by_label(words["email"]).fill(buyer["email"])
+    page.get_by_label(words["phone"]).fill(buyer["phone"])
     if company:
-        page.get_by_label("INN").fill(buyer["inn"])
-        page.get_by_label("KPP").fill(buyer.get("kpp", ""))
-        page.get_by_label("Legal address").fill(buyer["address"])
-    page.get_by_role("button", name="Pay with Invoicebox").click()
+        page.get_by_label(words["inn"]).fill(buyer["inn"])
+        page.get_by_label(words["kpp"]).fill(buyer.get("kpp", ""))
+        page.get_by_label(words["address"]).fill(buyer["address"])
+    page.get_by_label(words["consent"]).check()
+    check(page)
+    page.get_by_role("button", name=words["pay_with"]).click()
+
+
+def press(page: Page, button: str) -> None:
+    """Press ``pay``, ``decline`` or ``back`` on the sandbox's payment page, named in the
+    page's own language (``<html lang>``), as a buyer reads it."""
+    language = page.locator("html").get_attribute("lang") or "ru"
+    page.get_by_role("button", name=SANDBOX_BUTTONS[language][button], exact=True).click()
+
+
+def fits_the_screen(page: Page) -> None:
+    """The page does not scroll sideways: nothing is wider than the window."""
+    page.wait_for_load_state("load")
+    width, window = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= window, f"{page.url} is {width} px wide in a {window} px window"
 
 
 def order_token_in(url: str) -> str:

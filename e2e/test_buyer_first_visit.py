@@ -12,12 +12,12 @@ from playwright.sync_api import Browser, expect
 
 from tests.support.shop import LiveShop
 
-FRENCH_PRESS = "Френч-пресс из боросиликатного стекла"
+FRENCH_PRESS = "Glass French press"
 
 
 @pytest.mark.parametrize("scripts", [True, False], ids=["scripts", "no-scripts"])
 def test_adding_from_the_first_visit_catalog(browser: Browser, shop: LiveShop, scripts: bool):
-    context = browser.new_context(java_script_enabled=scripts)
+    context = browser.new_context(java_script_enabled=scripts, locale="en-US")
     try:
         page = context.new_page()
         page.goto(shop.url)

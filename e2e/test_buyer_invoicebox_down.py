@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from storefront.extensions import db
 from storefront.models import Order
 
-from .conftest import buy, order_token_in
+from .conftest import buy, order_token_in, press
 
 
 def test_invoicebox_down_keeps_the_order_and_the_retry_succeeds(page: Page, shop, sandbox):
@@ -23,11 +23,11 @@ def test_invoicebox_down_keeps_the_order_and_the_retry_succeeds(page: Page, shop
         order = db.session.execute(db.select(Order).where(Order.public_token == token)
                                    ).scalar_one()
         assert order.status == "new" and [ln.quantity for ln in order.lines] == [4, 1]
-    expect(page.get_by_text("Сахар тростниковый нерафинированный")).to_be_visible()
+    expect(page.get_by_text("Demerara cane sugar, 500 g")).to_be_visible()
 
     page.get_by_role("button", name="Try again").click()
     expect(page).to_have_url(re.compile(re.escape(sandbox.url) + r"/order/"))
-    page.get_by_role("button", name="Pay", exact=True).click()
+    press(page, "pay")
     expect(page.get_by_role("heading", name="Payment received")).to_be_visible(timeout=20_000)
     with shop.app.app_context():
         order = db.session.execute(db.select(Order).where(Order.public_token == token)

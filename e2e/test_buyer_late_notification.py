@@ -7,13 +7,13 @@ from playwright.sync_api import Page, expect
 from storefront.extensions import db
 from storefront.models import Order
 
-from .conftest import buy, order_token_in
+from .conftest import buy, order_token_in, press
 
 
 def test_waiting_for_confirmation_then_payment_received(page: Page, shop, sandbox):
     sandbox.scenario("notification_delay", seconds=5)
     buy(page, shop, [("coffee-subscription-month", 3)])
-    page.get_by_role("button", name="Pay", exact=True).click()
+    press(page, "pay")
 
     expect(page.get_by_role("heading", name="Waiting for payment confirmation")).to_be_visible()
     with shop.app.app_context():

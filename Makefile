@@ -5,20 +5,31 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test contract lint chromium serve bench translations translations-compile screenshots
+.PHONY: install demo demo-reset test contract lint chromium serve bench translations translations-compile screenshots
 
 ## install: create .venv with the shop, the sandbox and every test tool (repeatable)
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $@
+	@test -x $(PY) || { echo "Creating the virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the shop, the sandbox and the test tools into $(VENV) (a minute the first time)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@ $(VENV)/.installed-app
+
+# What the demo needs and no more: the test tools come with `make test`.
+$(VENV)/.installed-app: pyproject.toml
+	@test -x $(PY) || { echo "Creating the virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the shop and the Invoicebox sandbox into $(VENV) (a minute the first time)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
 
 ## demo: run the shop and the Invoicebox sandbox together, seeded, ready to click through
-demo: install
-	$(PY) scripts/demo.py
+demo: $(VENV)/.installed-app
+	@$(PY) scripts/demo.py
+
+## demo-reset: forget the demo's orders, refunds and sandbox state (the next `make demo` starts afresh)
+demo-reset:
+	rm -f instance/storefront.db instance/sandbox.sqlite3 instance/sandbox-config.json
 
 ## test: install what the tests need (Chromium included), lint, and run every test
 test: install chromium

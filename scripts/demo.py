@@ -104,10 +104,17 @@ def write_sandbox_config(shop_url: str) -> Path:
 
 
 def prepare_database(env: dict[str, str]) -> None:
-    """Migrate the shop's database and load the catalog and demo staff (both repeatable)."""
+    """Migrate the shop's database and load the catalog and demo staff (both repeatable).
+
+    Their output (Alembic's line per migration) is shown only when a step fails.
+    """
+    log.info("preparing the shop's database: migrations, catalog, demo staff account")
     for args in (["db", "upgrade"], ["seed"]):
-        subprocess.run([sys.executable, "-m", "flask", "--app", "storefront", *args],
-                       cwd=ROOT, env=env, check=True)
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "storefront", *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise subprocess.CalledProcessError(done.returncode, done.args)
 
 
 def port_is_free(port: int) -> bool:
@@ -241,8 +248,10 @@ def banner(shop_url: str, sandbox_url: str) -> str:
         f"    Staff area ......... {shop_url}/staff/  (staff@example.com / staff)",
         f"    Invoicebox sandbox . {sandbox_url}/_sandbox/  (orders, notifications, scenarios)",
         "",
-        "  Add something to the cart, check out, then press Pay or Decline on the",
-        "  sandbox's payment page. Ctrl-C stops both servers.",
+        "  Add something to the cart, check out, then press «Оплатить» (Pay) or",
+        "  «Отказаться» (Decline) on the sandbox's payment page: it speaks the order's",
+        "  language. The header switches the shop between Русский and English.",
+        "  Ctrl-C stops both servers; README.md says how to start again from scratch.",
         "",
     ])
 

@@ -284,6 +284,7 @@ def at_once(count: int, action: Callable[[int], T]) -> list[T]:
 
 
 def post_from_thread(url: str, data: Any, headers: Mapping[str, str]) -> requests.Response:
-    """One POST on its own connection (a ``requests.Session`` is not shared across threads)."""
-    return requests.post(url, data=data, headers=dict(headers), allow_redirects=False,
-                         timeout=60)
+    """One POST on its own connection (a ``requests.Session`` is not shared across threads),
+    from a browser that asks for English, as the tests read English words."""
+    return requests.post(url, data=data, headers={"Accept-Language": "en", **headers},
+                         allow_redirects=False, timeout=60)

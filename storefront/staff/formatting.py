@@ -3,11 +3,12 @@ gateway calls (money and times: ``shop.formatting``)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from ..shop.formatting import when
+from ..shop.formatting import money, when
 from ..shop.validators import format_phone
 
 # The words staff read for the statuses of payments, refunds, calls and notification replies.
@@ -48,6 +49,17 @@ EVENT_TITLES = {
 }
 
 
+# How the service layer writes an amount into a history line: "2490.00 RUB".
+_JOURNAL_AMOUNT = re.compile(r"\b([0-9]+)\.([0-9]{2}) RUB\b")
+
+
+def journal_text(message: str) -> str:
+    """A recorded history line with its amounts written as every other amount on the page
+    (``2490.00 RUB`` -> ``2 490,00 ₽``); the record itself is left as it was written."""
+    return _JOURNAL_AMOUNT.sub(
+        lambda found: money(int(found[1]) * 100 + int(found[2])), message)
+
+
 def status_word(status: str | None) -> str:
     if not status:
         return "—"
@@ -71,4 +83,5 @@ def quantity(value: Decimal | int | None) -> str:
 
 
 def template_helpers() -> dict[str, object]:
-    return {"when": when, "quantity": quantity, "phone": format_phone}
+    return {"when": when, "quantity": quantity, "phone": format_phone,
+            "journal_text": journal_text}

@@ -94,6 +94,9 @@ def test_amounts_show_refunded_and_net_and_the_page_follows_the_refund(shop):
     assert "<dt>Net</dt><dd><strong><span class=\"money\">1,780.00\u00a0₽</span>" in page
     assert f'data-status-url="/staff/orders/{number}/refunds/status"' in page
     assert "<th scope=\"col\">Expires</th>" not in page  # paid: the link's expiry is moot
+    # The history writes the refund's amount as the rest of the page does.
+    assert f"Refund R-{number}-1 (1,190.00\u00a0₽) created at Invoicebox" in page
+    assert "1190.00 RUB" not in page
 
     status = client.get(f"/staff/orders/{number}/refunds/status").get_json()
     [refund] = _refunds(shop, number)
@@ -104,3 +107,16 @@ def test_amounts_show_refunded_and_net_and_the_page_follows_the_refund(shop):
     after = client.get(f"/staff/orders/{number}/refunds/status").get_json()
     assert after["state"] == f"partially_refunded;{refund.id}:completed"
     assert "data-status-url" not in client.get(f"/staff/orders/{number}").get_data(as_text=True)
+
+
+def test_history_lines_write_amounts_in_the_pages_language(app):
+    from storefront.staff.formatting import journal_text
+
+    line = "Refund R-261130-AB12C-1 (12490.50 RUB) completed: the money is back"
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert journal_text(line) == ("Refund R-261130-AB12C-1 (12\u00a0490,50\u00a0₽) "
+                                      "completed: the money is back")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert "(12,490.50\u00a0₽)" in journal_text(line)
+        assert journal_text("Order 261130-AB12C placed by the buyer.") == (
+            "Order 261130-AB12C placed by the buyer.")

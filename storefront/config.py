@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .invoicebox import API_VERSIONS
+
 MODES = ("demo", "production")
-API_VERSIONS = ("v3", "l3")
 SIGNATURE_ALGORITHMS = ("sha1", "sha256", "md5")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 

@@ -46,6 +46,15 @@ _NO_SUBJECT = _Subject()
 _subject: ContextVar[_Subject] = ContextVar("invoicebox_call_subject", default=_NO_SUBJECT)
 
 
+def in_flight_seconds() -> float:
+    """How long after sending a write the gateway may still be working on it.
+
+    The request is abandoned after the write timeout; allow the gateway as long again
+    (plus the connect timeout) to finish before believing the write never happened.
+    """
+    return 2 * float(current_app.config["INVOICEBOX_WRITE_TIMEOUT"]) + CONNECT_TIMEOUT
+
+
 def client() -> InvoiceboxClient:
     """The current app's client, built once from its configuration."""
     return _client("invoicebox_client")

@@ -14,13 +14,10 @@ after a cancel, :meth:`list_shipments` after a shipment.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 from urllib.parse import quote
-
-import requests
 
 from .company import Company, is_inn_shaped, pick_company
 from .errors import AuthError, InvalidRequest, NotFound, ProtocolError, UnknownOutcome
@@ -32,7 +29,7 @@ from .payloads import (
     UpdateOrderRequest,
 )
 from .query import build_query
-from .transport import READ_TIMEOUT, WRITE_TIMEOUT, ApiResponse, CallRecord, Timeout, Transport
+from .transport import ApiResponse, Transport, TransportOptions
 
 __all__ = ["API_VERSIONS", "InvoiceboxClient"]
 
@@ -50,39 +47,17 @@ class InvoiceboxClient:
 
     ``base_url`` is the host (``https://api.invoicebox.ru``, or the sandbox such as
     ``http://127.0.0.1:8001``); ``api_version`` is the path prefix, ``v3`` or ``l3`` for
-    shops of the Invoicebox.Business cabinet. ``max_retries`` is the number of attempts a
-    read makes in total; writes always make one. ``on_call`` receives a
-    :class:`CallRecord` for every HTTP attempt; ``sleep`` is injectable for tests.
+    shops of the Invoicebox.Business cabinet. The other options (session, timeouts,
+    retries, the call observer) are the :class:`~.transport.Transport`'s: see
+    :class:`~.transport.TransportOptions`.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        api_version: str = "v3",
-        session: requests.Session | None = None,
-        read_timeout: Timeout = READ_TIMEOUT,
-        write_timeout: Timeout = WRITE_TIMEOUT,
-        max_retries: int = 3,
-        user_agent: str | None = None,
-        on_call: Callable[[CallRecord], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, base_url: str, token: str, *, api_version: str = "v3",
+                 **options: Unpack[TransportOptions]) -> None:
         if api_version not in API_VERSIONS:
             raise ValueError(f"api_version must be one of {API_VERSIONS}, got {api_version!r}")
         self.api_version = api_version
-        self._transport = Transport(
-            base_url,
-            token,
-            session=session,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            max_retries=max_retries,
-            user_agent=user_agent,
-            on_call=on_call,
-            sleep=sleep,
-        )
+        self._transport = Transport(base_url, token, **options)
 
     def __repr__(self) -> str:
         return f"InvoiceboxClient({self._transport.base_url!r}, api_version={self.api_version!r})"

@@ -57,7 +57,7 @@ from ..invoicebox import parse_datetime, verify_signature
 from ..models import Notification, Order, Payment
 from ..request_log import note
 from ..states import PaymentStatus
-from .events import record_event
+from .events import EventKind, record_event
 from .settled import Settled, SettledNotifications
 from .sync import (
     CANCELED_STATUSES,
@@ -240,7 +240,7 @@ def _apply(body: bytes, record: _Record) -> Reply:
 
 def _reject(order: Order, code: str, message: str) -> Reply:
     """An error reply about a known order, noted in its history for the staff."""
-    record_event(order, "notification_rejected", f"Notification answered {code}: {message}",
+    record_event(order, EventKind.NOTIFICATION_REJECTED, f"Notification answered {code}: {message}",
                  data={"code": code})
     return Reply.error(code, message)
 

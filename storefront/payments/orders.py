@@ -16,7 +16,6 @@ import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -25,24 +24,11 @@ from ..invoicebox import Basket, decimal_to_kopecks, kopecks_to_decimal
 from ..models import Order, OrderLine, now_utc
 from ..request_log import note
 from ..states import OrderStatus
-from .events import record_event
+from .events import EventKind, record_event
 
 log = logging.getLogger(__name__)
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
-
-
-class Priced(Protocol):
-    """What the basket needs of a line: a cart line draft or a saved order line."""
-
-    sku: str
-    name: str
-    unit_price: int
-    quantity: int
-    vat_code: str
-    item_type: str
-    measure: str
-    measure_code: str
 
 
 @dataclass(frozen=True)
@@ -77,8 +63,9 @@ class EmptyCart(Exception):
     """Checkout was asked to place an order with no lines."""
 
 
-def basket_for(lines: Iterable[Priced]) -> Basket:
-    """The Invoicebox basket for these lines: the gateway's own VAT arithmetic (§3.3)."""
+def basket_for(lines: Iterable[LineDraft | OrderLine]) -> Basket:
+    """The Invoicebox basket for these lines (a cart's drafts, or an order's saved lines,
+    which have the same fields): the gateway's own VAT arithmetic (§3.3)."""
     basket = Basket()
     for line in lines:
         basket.add(
@@ -128,7 +115,7 @@ def place_order(
         db.session.add(order)
         try:
             db.session.flush()
-            record_event(order, "placed", f"Order {order.number} placed by the buyer.")
+            record_event(order, EventKind.PLACED, f"Order {order.number} placed by the buyer.")
             db.session.commit()
         except IntegrityError:
             # The same form submitted concurrently (found above on the next round), or,

@@ -12,7 +12,7 @@ from flask import abort, flash, jsonify, make_response, redirect, render_templat
 from ..models import Order
 from ..numbers import whole_number
 from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
-from ..states import OrderStatus, PaymentStatus
+from ..states import ORDER_OPEN, PaymentStatus
 from . import bp
 from .formatting import order_status_label
 from .forms import PayForm
@@ -41,8 +41,7 @@ def respond_to_payment(order: Order, result: PaymentResult):
 
 @bp.get("/orders/<token>")
 def order(token: str):
-    found = _order_or_404(token)
-    return _private(render_template("shop/order.html", order=found, **_pay_state(found)))
+    return _order_page(token, "shop/order.html")
 
 
 @bp.post("/orders/<token>/pay")
@@ -51,16 +50,15 @@ def pay_order(token: str):
     return respond_to_payment(found, pay(found))
 
 
+# Where Invoicebox sends the buyer back: the same order, told as a success or a failure.
 @bp.get("/orders/<token>/success")
 def payment_success(token: str):
-    found = _order_or_404(token)
-    return _private(render_template("shop/success.html", order=found, **_pay_state(found)))
+    return _order_page(token, "shop/success.html")
 
 
 @bp.get("/orders/<token>/failed")
 def payment_failed(token: str):
-    found = _order_or_404(token)
-    return _private(render_template("shop/failed.html", order=found, **_pay_state(found)))
+    return _order_page(token, "shop/failed.html")
 
 
 @bp.get("/orders/<token>/status")
@@ -90,6 +88,11 @@ def _order_or_404(token: str) -> Order:
     return found
 
 
+def _order_page(token: str, template: str):
+    found = _order_or_404(token)
+    return _private(render_template(template, order=found, **_pay_state(found)))
+
+
 def _state(order: Order) -> str:
     """Changes whenever the page showing this order would change: the poller reloads then."""
     payment = order.current_payment
@@ -100,12 +103,11 @@ def _state(order: Order) -> str:
 
 def _pay_state(order: Order) -> dict[str, object]:
     payment = order.current_payment
-    payable = order.status in (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
     troubled = payment is not None and payment.status in (PaymentStatus.FAILED,
                                                           PaymentStatus.PENDING)
     return {
         "paid": is_paid(order),
-        "payable": payable,
+        "payable": order.status in ORDER_OPEN,
         "pay_label": "Try again" if troubled else "Pay",
         "checking": payment is not None and payment.status == PaymentStatus.PENDING,
         "state": _state(order),

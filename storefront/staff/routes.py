@@ -12,20 +12,19 @@ from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
 from ..numbers import whole_number
-from ..payments.cancel import CANCELABLE, cancel_order
-from ..payments.refunds import (
-    REFUNDABLE,
+from ..payments import (
     LineChoice,
     RefundError,
     RefundSelection,
+    cancel_order,
     create_refund,
     refresh_refunds,
     refundable_positions,
     refunds_of,
+    sync_payment,
 )
-from ..payments.sync import sync_payment
 from ..shop.formatting import money
-from ..states import OrderStatus, RefundStatus
+from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, RefundStatus
 from . import bp
 from .forms import ActionForm, OrderFilterForm, RefundForm
 from .queries import MAX_PAGE, ORDERS_PER_PAGE, order_by_number, orders_query
@@ -67,15 +66,14 @@ def order(number: str):
         log.warning("order %s: could not refresh refunds", order.number)
         flash("Invoicebox could not be reached to refresh the refunds; "
               "this page shows what the shop knew before.", "warning")
-    status = OrderStatus(order.status)
     return render_template(
         "staff/order.html",
         order=order,
         refunds=refunds_of(order),
         timeline=order_timeline(order),
         action_form=ActionForm(),
-        can_refund=status in REFUNDABLE,
-        can_cancel=status in CANCELABLE,
+        can_refund=order.status in ORDER_REFUNDABLE,
+        can_cancel=order.status in ORDER_CANCELABLE,
     )
 
 
@@ -108,7 +106,7 @@ def cancel(number: str):
 @bp.route("/orders/<number>/refund", methods=["GET", "POST"])
 def refund(number: str):
     order = order_by_number(number)
-    if OrderStatus(order.status) not in REFUNDABLE:
+    if order.status not in ORDER_REFUNDABLE:
         flash("Only a paid order can be refunded.", "error")
         return redirect(url_for("staff.order", number=order.number))
     form = RefundForm()

@@ -2,7 +2,7 @@
 
 from .base import UTCDateTime, now_utc
 from .catalog import Product
-from .journal import GatewayCall, Notification, OrderEvent
+from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, StaffUser
@@ -19,6 +19,7 @@ __all__ = [
     "Refund",
     "RefundLine",
     "StaffUser",
+    "UnverifiedWindow",
     "UTCDateTime",
     "now_utc",
 ]

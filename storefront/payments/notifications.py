@@ -305,8 +305,8 @@ def _notification_row(record: _Record, reply: Reply) -> Notification:
     def clip(value: str | None, size: int) -> str | None:
         return value[:size] if value else None
 
-    return Notification(
-        raw_body=record.raw_body,
+    return Notification.of_body(
+        record.raw_body,
         signature_valid=record.signature_valid,
         invoicebox_order_id=clip(record.invoicebox_order_id, 64),
         merchant_order_id=clip(record.merchant_order_id, 256),

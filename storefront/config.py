@@ -92,6 +92,14 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "STOREFRONT_CATALOG_CACHE_SECONDS": _number(
             get("STOREFRONT_CATALOG_CACHE_SECONDS", "30"), "STOREFRONT_CATALOG_CACHE_SECONDS", 0
         ),
+        # The hourly budget for notifications whose signature could not be verified
+        # (storefront/payments/unverified.py): rows kept, and bytes of bodies kept whole.
+        "STOREFRONT_UNVERIFIED_ROWS_PER_HOUR": int(_number(
+            get("STOREFRONT_UNVERIFIED_ROWS_PER_HOUR", "100"),
+            "STOREFRONT_UNVERIFIED_ROWS_PER_HOUR", 0)),
+        "STOREFRONT_UNVERIFIED_BYTES_PER_HOUR": int(_number(
+            get("STOREFRONT_UNVERIFIED_BYTES_PER_HOUR", "262144"),
+            "STOREFRONT_UNVERIFIED_BYTES_PER_HOUR", 0)),
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
         "STOREFRONT_TRUSTED_PROXIES": int(

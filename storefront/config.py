@@ -33,13 +33,18 @@ DEMO_DEFAULTS: dict[str, str] = {
     "INVOICEBOX_NOTIFICATION_KEY": "098f6bcd4621d373cade4e832627b4f6",
 }
 
-# Company lookups by INN at checkout (storefront/payments/companies.py): per buyer session
-# and per client address an hour, and shop-wide calls to Invoicebox per 30 s, kept well
-# below the account's 100 requests per 30 s that payments need (CONTRACT §1.5).
-COMPANY_LOOKUP_LIMITS: dict[str, int] = {
+# Limits that are whole numbers, with their defaults.
+LIMITS: dict[str, int] = {
+    # Company lookups by INN at checkout (storefront/payments/companies.py): per buyer
+    # session and per client address an hour, and shop-wide calls to Invoicebox per 30 s,
+    # kept well below the account's 100 requests per 30 s that payments need (§1.5).
     "STOREFRONT_COMPANY_LOOKUPS_PER_SESSION": 10,
     "STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS": 30,
     "STOREFRONT_COMPANY_LOOKUPS_PER_30S": 20,
+    # The hourly budget for notifications whose signature could not be verified
+    # (storefront/payments/unverified.py): rows kept, and bytes of bodies kept whole.
+    "STOREFRONT_UNVERIFIED_ROWS_PER_HOUR": 100,
+    "STOREFRONT_UNVERIFIED_BYTES_PER_HOUR": 262144,
 }
 
 # Where demo mode keeps the session key it made (inside the git-ignored instance folder).
@@ -115,7 +120,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         ),
         **{
             name: int(_number(get(name, str(default)), name, 0))
-            for name, default in COMPANY_LOOKUP_LIMITS.items()
+            for name, default in LIMITS.items()
         },
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.

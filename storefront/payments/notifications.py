@@ -26,12 +26,17 @@ the first that fails decides the reply:
 10  any unexpected failure (rolled back, so the gateway retries) ``out_of_service``
 ==  ==========================================================  ======================
 
-Every notification is stored as a :class:`~storefront.models.Notification` row (raw
-body, signature verdict, the ids it names, the reply, whether it changed anything): in
-the same transaction as the change it made, so no change is ever without its record, or
-in a commit of its own when it was refused early or its transaction failed. Ids are
-only read from bodies whose signature was valid. If storing fails the reply becomes
-``out_of_service`` so the gateway sends it again.
+Every notification with a valid signature is stored as a
+:class:`~storefront.models.Notification` row (raw body, its size and sha256, the ids it
+names, the reply, whether it changed anything): in the same transaction as the change it
+made, so no change is ever without its record, or in a commit of its own when its
+transaction failed. Ids are only read from bodies whose signature was valid. If storing
+fails the reply becomes ``out_of_service`` so the gateway sends it again.
+
+A notification whose signature could not be verified comes from anybody, so what it
+gets written is bounded (:mod:`.unverified`): it is counted in its hour's row, and within
+the hour's budget kept as a row too, with its whole body or only its size, sha256 and
+first bytes; beyond the budget, only the count. Its reply is the same either way.
 
 The one exception is a verified, byte-identical copy of a notification that already
 settled its payment as paid: the worker remembers those (:mod:`.settled`) and answers
@@ -69,6 +74,7 @@ from .sync import (
     mark_paid,
     retry_on_conflict,
 )
+from .unverified import Budget, keep_within_budget
 
 log = logging.getLogger(__name__)
 
@@ -290,9 +296,14 @@ def _keep(record: _Record, reply: Reply) -> Reply:
 
 
 def _store(record: _Record, reply: Reply) -> Reply:
-    """Keep the notification and our verdict, in a commit of its own."""
+    """Keep the notification and our verdict, in a commit of its own; an unverified one
+    only as far as the hour's budget allows."""
     try:
-        db.session.add(_notification_row(record, reply))
+        row = _notification_row(record, reply)
+        if record.signature_valid:
+            db.session.add(row)
+        else:
+            keep_within_budget(row, Budget.from_config(current_app.config))
         db.session.commit()
     except Exception:
         log.exception("notification %s: could not be stored", record.invoicebox_order_id)
@@ -305,8 +316,8 @@ def _notification_row(record: _Record, reply: Reply) -> Notification:
     def clip(value: str | None, size: int) -> str | None:
         return value[:size] if value else None
 
-    return Notification(
-        raw_body=record.raw_body,
+    return Notification.of_body(
+        record.raw_body,
         signature_valid=record.signature_valid,
         invoicebox_order_id=clip(record.invoicebox_order_id, 64),
         merchant_order_id=clip(record.merchant_order_id, 256),

@@ -37,10 +37,8 @@ def order_timeline(order: Order) -> list[Entry]:
             Entry(event.created_at, "event", event, {"staff": staff.get(event.staff_id)})
         )
     for notification in _rows(Notification, Notification.order_id == order.id):
-        entries.append(
-            Entry(notification.received_at, "notification", notification,
-                  {"body": notification.raw_body.decode("utf-8", errors="replace")})
-        )
+        entries.append(Entry(notification.received_at, "notification", notification,
+                             _body_texts(notification)))
     for call in _rows(GatewayCall, GatewayCall.order_id == order.id):
         entries.append(Entry(call.created_at, "call", call))
     for refund in _rows(Refund, Refund.order_id == order.id):
@@ -49,6 +47,14 @@ def order_timeline(order: Order) -> list[Entry]:
         if refund.completed_at is not None:
             entries.append(Entry(refund.completed_at, "refund_completed", refund))
     return sorted(entries, key=lambda entry: entry.sort_key)
+
+
+def _body_texts(notification: Notification) -> dict[str, str | None]:
+    """The body as text, or, when it was not kept, the text of its first bytes."""
+    def text(raw: bytes | None) -> str | None:
+        return None if raw is None else raw.decode("utf-8", errors="replace")
+
+    return {"body": text(notification.raw_body), "head": text(notification.body_head)}
 
 
 def _rows(model, criterion) -> list[Any]:

@@ -116,12 +116,12 @@ def test_the_history_merges_everything_in_time_order(app, staff_client):
             GatewayCall(order_id=order.id, method="POST", path="/v3/billing/api/order/order",
                         http_status=200, request_id="req-create-1", outcome="ok",
                         created_at=t0 + timedelta(seconds=1)),
-            Notification(order_id=order.id, raw_body=body, signature_valid=True,
-                         gateway_status="completed", reply_status="success",
-                         received_at=t0 + timedelta(minutes=2)),
-            Notification(order_id=order.id, raw_body=b"<garbage>", signature_valid=False,
-                         reply_status="error", reply_code="signature_error",
-                         received_at=t0 + timedelta(minutes=3)),
+            Notification.of_body(body, order_id=order.id, signature_valid=True,
+                                 gateway_status="completed", reply_status="success",
+                                 received_at=t0 + timedelta(minutes=2)),
+            Notification.of_body(b"<garbage>", order_id=order.id, signature_valid=False,
+                                 reply_status="error", reply_code="signature_error",
+                                 received_at=t0 + timedelta(minutes=3)),
             Refund(order_id=order.id, payment_id=order.payments[0].id,
                    merchant_order_id="R-261127-HIST1-1", amount=129000, vat_amount=23262,
                    status="completed", reason="Broken in delivery",
@@ -139,3 +139,20 @@ def test_the_history_merges_everything_in_time_order(app, staff_client):
     assert "<details>" in history and "&#34;status&#34;:&#34;completed&#34;" in history
     assert "&lt;garbage&gt;" in history  # raw bodies are escaped, never rendered
     assert "bad signature" in history
+
+
+def test_the_history_shows_what_is_left_of_a_body_that_was_not_kept(app, staff_client):
+    with app.app_context():
+        order = make_order(number="261127-HIST2")
+        db.session.add(Notification(
+            order_id=order.id, raw_body=None, body_size=60_000, body_sha256="ab" * 32,
+            body_head=b"<script>\xff", signature_valid=False, reply_status="error",
+            reply_code="signature_error"))
+        db.session.commit()
+    page = staff_client.get("/staff/orders/261127-HIST2")
+    assert page.status_code == 200
+    history = page.get_data(as_text=True)
+    history = history[history.index("<h2>History</h2>"):]
+    assert "60000 bytes" in history and f"<code>{'ab' * 32}</code>" in history
+    assert "<pre>&lt;script&gt;\ufffd</pre>" in history  # escaped, undecodable bytes replaced
+    assert "Not kept" in history

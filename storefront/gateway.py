@@ -90,8 +90,7 @@ def _client(key: str, max_retries: int = 3, read_timeout: float | None = None
 
 
 @contextmanager
-def about(order_id: int | None = None,
-          refund_id: int | None = None) -> Iterator[list[CallRecord]]:
+def about(order_id: int | None = None, refund_id: int | None = None) -> Iterator[None]:
     """Call Invoicebox inside this block, about an order and/or a refund, with no
     database transaction open (STYLE 9b).
 
@@ -101,8 +100,7 @@ def about(order_id: int | None = None,
     transaction, such as touching an expired attribute of a model, raises
     :class:`TransactionOpen` in tests and is logged elsewhere: read what the call needs
     before the block. On exit the calls made are written to the journal
-    (``GatewayCall``) in a short transaction of their own. The block gets the list of
-    those calls, for their ``X-Request-Id``.
+    (``GatewayCall``) in a short transaction of their own.
     """
     session = db.session()
     if session.new or session.dirty or session.deleted:
@@ -112,7 +110,7 @@ def about(order_id: int | None = None,
     token = _subject.set(subject)
     event.listen(session, "after_begin", _refuse_transaction)
     try:
-        yield subject.calls
+        yield
     finally:
         event.remove(session, "after_begin", _refuse_transaction)
         _subject.reset(token)

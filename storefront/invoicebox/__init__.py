@@ -70,6 +70,7 @@ from .payloads import (
     UpdateOrderRequest,
 )
 from .query import build_query
+from .replies import MONITORING_ID, NotificationReply, ReplyCode, ReplyStatus
 from .retry import RetryPolicy
 from .signature import gateway_json, sign, verify_signature
 from .transport import CLIENT_VERSION, READ_TIMEOUT, WRITE_TIMEOUT, CallRecord
@@ -106,11 +107,15 @@ __all__ = [
     "NotFound",
     "GatewayOrderStatus",
     "GatewayRefundStatus",
+    "MONITORING_ID",
+    "NotificationReply",
     "Order",
     "Page",
     "ProtocolError",
     "RateLimited",
     "Refund",
+    "ReplyCode",
+    "ReplyStatus",
     "RetryPolicy",
     "RefundableItem",
     "ServerError",

@@ -141,6 +141,8 @@ class Order:
     return_url: str | None = None
     meta_data: dict[str, Any] | None = None
     invoice_setting: dict[str, Any] | None = None
+    # The X-Request-Id of the answer it came in, when it came alone (support quotes it).
+    request_id: str | None = field(default=None, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -195,6 +197,8 @@ class Refund:
     currency_id: str | None = None
     basket_items: list[BasketItem] = field(default_factory=list)
     created_at: datetime | None = None
+    # The X-Request-Id of the answer it came in, when it came alone (support quotes it).
+    request_id: str | None = field(default=None, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -230,6 +234,8 @@ class Shipment:
     vat_amount: Decimal | None = None
     basket_items: list[BasketItem] = field(default_factory=list)
     created_at: datetime | None = None
+    # The X-Request-Id of the answer it came in, when it came alone (support quotes it).
+    request_id: str | None = field(default=None, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

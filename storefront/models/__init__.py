@@ -3,7 +3,6 @@
 from .base import UTCDateTime, now_utc
 from .catalog import Product
 from .companies import CompanyCache, LookupCounter
-from .journal import GatewayCall, Notification, OrderEvent
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine

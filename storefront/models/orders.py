@@ -6,10 +6,12 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..states import OrderStatus, PaymentStatus
+from ..states import PAYMENT_PAYABLE, OrderStatus, PaymentStatus
 from .base import UTCDateTime, now_utc
 
-PAYABLE_CONDITION = "status IN ('pending', 'created')"
+# The partial index's condition: the payable statuses, as the transition table has them.
+PAYABLE_CONDITION = "status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in PaymentStatus if status in PAYMENT_PAYABLE))
 
 
 class Order(db.Model):

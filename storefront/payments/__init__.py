@@ -8,7 +8,8 @@ What they use:
 * :func:`pay` sends an order to a payable Invoicebox order: reuses, reconciles or creates
   an attempt; returns a :class:`PaymentResult`.
 * :func:`handle_notification` checks, applies and stores a payment notification and
-  returns the :class:`Reply` for the gateway.
+  returns the reply for the gateway; :func:`out_of_service` is the reply when even that
+  failed.
 * :func:`sync_payment` reads the order's open attempts from the API and applies what
   changed; :func:`maybe_sync` does so only when the buyer has waited and it is due.
 * :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
@@ -26,7 +27,7 @@ from .cancel import CancelOutcome, cancel_order
 from .checkout import Outcome, PaymentResult, pay
 from .companies import LookupResult, lookup_company, registry_company
 from .companies import Outcome as LookupOutcome
-from .notifications import MAX_BODY_BYTES, Reply, handle_notification
+from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .refund_plan import LineChoice, RefundError, RefundSelection
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
@@ -46,7 +47,6 @@ __all__ = [
     "PaymentResult",
     "RefundError",
     "RefundSelection",
-    "Reply",
     "basket_for",
     "cancel_order",
     "create_refund",
@@ -55,6 +55,7 @@ __all__ = [
     "is_paid",
     "lookup_company",
     "maybe_sync",
+    "out_of_service",
     "pay",
     "place_order",
     "refresh_refunds",

@@ -217,12 +217,12 @@ def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining
     """POST the refund with no transaction open, then apply the answer under the locks."""
     error: InvoiceboxError | None = None
     remote: RemoteRefund | None = None
-    with gateway.about(order_id=order_id, refund_id=refund_id) as calls:
+    with gateway.about(order_id=order_id, refund_id=refund_id):
         try:
             remote = gateway.client().create_refund(request)
         except InvoiceboxError as exc:
             error = exc
-    request_id = calls[-1].request_id if calls else None
+    request_id = remote.request_id if remote is not None else error.request_id
 
     def apply() -> None:
         order = locked(Order, order_id)

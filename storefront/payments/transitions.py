@@ -7,7 +7,7 @@ marked paid the same way whichever news arrives first, and exactly once when bot
 The transition is safe against two requests applying it at the same moment (two
 identical notifications, or a notification and a status check): the rows are locked (see
 :mod:`.locking`) and then changed by conditional ``UPDATE`` statements (``... WHERE status
-IN ('pending', 'created')``). Only one transaction can match them, on any database; the
+IN`` the payable statuses). Only one transaction can match them, on any database; the
 loser gets :class:`ConcurrentChange`, rolls back and evaluates again, and then sees the
 payment already completed. Every function here works inside the caller's transaction:
 the caller commits.

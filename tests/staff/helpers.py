@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from storefront.extensions import db
 from storefront.invoicebox import decimal_to_kopecks
 from storefront.models import Order, OrderLine, Payment, now_utc
-from storefront.payments.checkout import LineDraft, basket_for
+from storefront.payments import LineDraft, basket_for
 
 STAFF_EMAIL = "anna@sever-coffee.ru"
 STAFF_PASSWORD = "correct horse battery"

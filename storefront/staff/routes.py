@@ -8,7 +8,6 @@ import secrets
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
 from ..payments.cancel import CANCELABLE, cancel_order
@@ -27,7 +26,7 @@ from ..shop.formatting import money
 from ..states import OrderStatus, RefundStatus
 from . import bp
 from .forms import ActionForm, OrderFilterForm, RefundForm
-from .queries import ORDERS_PER_PAGE, order_by_number, orders_query
+from .queries import order_by_number, orders_page
 from .timeline import order_timeline
 
 log = logging.getLogger(__name__)
@@ -44,11 +43,12 @@ def index():
 def orders():
     filters = OrderFilterForm(request.args)
     filters.validate()
-    page = db.paginate(
-        orders_query(filters.status.data, filters.q.data),
-        per_page=ORDERS_PER_PAGE,
-        error_out=False,
-        max_per_page=ORDERS_PER_PAGE,
+    page = orders_page(
+        filters.status.data,
+        filters.q.data,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        oldest=request.args.get("oldest") == "1",
     )
     return render_template("staff/orders.html", filters=filters, page=page)
 

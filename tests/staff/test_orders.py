@@ -67,10 +67,16 @@ def test_the_list_is_paginated(app, staff_client):
             make_order(number=f"261127-N{n:04d}", lines=(MUG,),
                        created_at=now_utc() - timedelta(minutes=n))
     first = staff_client.get("/staff/orders").get_data(as_text=True)
-    second = staff_client.get("/staff/orders?page=2").get_data(as_text=True)
-    assert len(_numbers(first)) == 25 and "Page 1 of 2" in first
+    assert len(_numbers(first)) == 25 and "27 orders" in first
+    assert 'href="/staff/orders?after=261127-N0024" rel="next"' in first
+    second = staff_client.get("/staff/orders?after=261127-N0024").get_data(as_text=True)
     assert _numbers(second) == ["261127-N0025", "261127-N0026"]
-    assert staff_client.get("/staff/orders?page=9").status_code == 200
+    assert 'href="/staff/orders?before=261127-N0025" rel="prev"' in second
+    assert 'rel="next"' not in second
+    # A link to an order that does not exist shows the first page.
+    unknown = staff_client.get("/staff/orders?after=261127-NOPE0")
+    assert unknown.status_code == 200 and _numbers(unknown.get_data(as_text=True))[0] == (
+        "261127-N0000")
 
 
 def test_an_unknown_order_is_a_404(staff_client):
@@ -139,3 +145,4 @@ def test_the_history_merges_everything_in_time_order(app, staff_client):
     assert "<details>" in history and "&#34;status&#34;:&#34;completed&#34;" in history
     assert "&lt;garbage&gt;" in history  # raw bodies are escaped, never rendered
     assert "bad signature" in history
+

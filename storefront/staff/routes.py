@@ -63,11 +63,12 @@ def order(number: str):
         flash("Invoicebox could not be reached to refresh the refunds; "
               "this page shows what the shop knew before.", "warning")
     status = OrderStatus(order.status)
+    refunds = refunds_of(order)
     return render_template(
         "staff/order.html",
         order=order,
-        refunds=refunds_of(order),
-        timeline=order_timeline(order),
+        refunds=refunds,
+        timeline=order_timeline(order, refunds),
         action_form=ActionForm(),
         can_refund=status in REFUNDABLE,
         can_cancel=status in CANCELABLE,

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from storefront.extensions import db
-from storefront.models import GatewayCall, Notification, OrderEvent, Refund, now_utc
+from storefront.models import GatewayCall, Notification, OrderEvent, Refund, RefundLine, now_utc
 
-from .helpers import COFFEE, MUG, make_order
+from .helpers import COFFEE, MUG, make_order, statements
 
 NBSP = "\u00a0"
 
@@ -145,4 +145,30 @@ def test_the_history_merges_everything_in_time_order(app, staff_client):
     assert "<details>" in history and "&#34;status&#34;:&#34;completed&#34;" in history
     assert "&lt;garbage&gt;" in history  # raw bodies are escaped, never rendered
     assert "bad signature" in history
+
+
+def test_the_order_page_reads_the_refunds_once_with_all_their_lines(app, staff_client):
+    """As many statements for three refunds as for one: no query per refund."""
+    seen = {}
+    for refunds in (1, 3):
+        with app.app_context():
+            order = make_order(number=f"261127-RFND{refunds}", status="partially_refunded")
+            for k in range(refunds):
+                db.session.add(Refund(
+                    order_id=order.id, payment_id=order.payments[0].id,
+                    merchant_order_id=f"R-{order.number}-{k + 1}", amount=218000,
+                    vat_amount=39311, status="completed", reason="Returned",
+                    completed_at=now_utc(),
+                    lines=[RefundLine(sku=sku, name=name, quantity=1, unit_price=price,
+                                      total=price, vat=round(price * 22 / 122))
+                           for sku, name, price, _, _ in (COFFEE, MUG)]))
+            db.session.commit()
+        with statements(app) as sent:
+            page = staff_client.get(f"/staff/orders/261127-RFND{refunds}").get_data(as_text=True)
+        assert page.count(f"{MUG[1]}: 1 ×") == refunds
+        seen[refunds] = [statement for statement, _ in sent]
+    assert len(seen[3]) == len(seen[1])
+    assert sum("FROM refund_line" in statement for statement in seen[3]) == 1
+    assert sum(statement.startswith("SELECT refund.id, refund.order_id")
+               for statement in seen[3]) == 1
 

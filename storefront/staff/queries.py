@@ -109,9 +109,11 @@ def _matching(text: str) -> ColumnElement[bool]:
                 Order.customer_email.in_(sorted({text, text.lower()})))
     if db.session.execute(db.select(Order.id).where(exact).limit(1)).first() is not None:
         return exact
-    # lower() on both sides, as the trigram indexes are built (migration 0006); the
-    # pattern is one bound value, so the planner sees a constant it can match to them.
-    pattern = func.lower(literal("%" + _escape_like(text) + "%"))
+    # lower() on both sides, as the trigram indexes are built (migration 0006). The
+    # pattern is written into the statement (quoted by the dialect), not bound: a plan
+    # the database keeps for a prepared statement and reuses for any pattern could not
+    # use these indexes, and would scan the table for every later search.
+    pattern = func.lower(literal("%" + _escape_like(text) + "%", literal_execute=True))
     return or_(func.lower(Order.number).like(pattern, escape="/"),
                func.lower(Order.customer_email).like(pattern, escape="/"))
 

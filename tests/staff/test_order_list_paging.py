@@ -142,6 +142,8 @@ def customers(shop_app) -> None:
                    created_at=start + timedelta(minutes=2))
         make_order(number="261127-ANNA10", email="Anna_B@Example.ru",
                    created_at=start + timedelta(minutes=3))
+        make_order(number="261127-OBRN1", email="o'brien\\x@example.ru",
+                   created_at=start - timedelta(minutes=1))
 
 
 @pytest.mark.parametrize(("search", "expected"), [
@@ -157,6 +159,8 @@ def customers(shop_app) -> None:
     # Wildcards are literal: "_" is not any character, "%" not any text.
     ("anna_", ["261127-ANNA10"]),
     ("a%a", []),
+    # Quotes and backslashes are text too (the pattern is written into the SQL).
+    ("O'Brien\\", ["261127-OBRN1"]),
     ("nobody@example.ru", []),
 ])
 def test_search_finds_exact_matches_first_then_parts(staff_on, customers, search, expected):

@@ -25,7 +25,7 @@ notification refused or a page that fails.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -278,7 +278,8 @@ def load_orders(conn: psycopg.Connection, count: int, *, mix: str = "realistic",
     return range(first, last + 1)
 
 
-def notification_bodies(conn: psycopg.Connection, ids: range, merchant_id: str) -> list[bytes]:
+def notification_bodies(conn: psycopg.Connection, ids: Sequence[int],
+                        merchant_id: str) -> list[bytes]:
     """The ``completed`` notification Invoicebox would send for each payable order in ``ids``.
 
     Shaped like the gateway's order (CONTRACT §5.2, with the basket) and serialised as the
@@ -306,9 +307,9 @@ def notification_bodies(conn: psycopg.Connection, ids: range, merchant_id: str) 
                                           'phone', o.customer_phone,
                                           'email', o.customer_email))::text
         FROM "order" o JOIN payment p ON p.order_id = o.id
-        WHERE o.id BETWEEN %(first)s AND %(last)s AND p.status = 'created'
+        WHERE o.id = ANY(%(ids)s) AND p.status = 'created'
         ORDER BY o.id
-    """, {"first": ids.start, "last": ids.stop - 1, "merchant_id": merchant_id}).fetchall()
+    """, {"ids": list(ids), "merchant_id": merchant_id}).fetchall()
     return [gateway_json(json.loads(text, parse_float=Decimal)) for (text,) in rows]
 
 

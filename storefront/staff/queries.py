@@ -6,8 +6,9 @@ The orders list stays fast however many orders there are (measured up to a milli
 * Pages are keyset pages: newest first by ``(created_at, id)``, each page the orders
   older (or newer) than one order named in the link, read through an index in that order
   with or without a status. No ``OFFSET``, so the last page costs what the first does.
-* The total is counted exactly up to :data:`EXACT_COUNT_LIMIT`; above it the page says
-  "more than" that, or, for the whole list on PostgreSQL, the planner's estimate.
+* The total is counted exactly up to :data:`EXACT_COUNT_LIMIT`, from the keys of the
+  matching orders, which then also give the pages; above it the page says "more than"
+  that, or, for the whole list on PostgreSQL, the planner's estimate.
 * A search for a whole order number or e-mail finds it by equality through the btree
   indexes; any other text is matched as a part of either, case-insensitively and
   literally, through trigram indexes on PostgreSQL (a scan on SQLite).
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, tuple_
+from sqlalchemy import ColumnElement, func, literal, or_, tuple_
 
 from ..extensions import db
 from ..models import Order
@@ -60,30 +63,24 @@ def orders_page(status: str | None, search: str | None, *, after: str | None = N
     ``after`` and ``before`` are order numbers from the page's links; an unknown one
     gives the first page. ``oldest`` gives the last page. Only one of them is used, in
     that order of precedence.
+
+    The matching orders' keys are read first, up to one more than
+    :data:`EXACT_COUNT_LIMIT`: when there are no more than that, they are the exact
+    total and the pages are cut from them (one search of the table per page, not two);
+    else the page is read through the index in the list's order.
     """
     criteria = _criteria(status, search)
-    query = db.select(Order).where(*criteria)
-    if after and (cursor := _position(after)) is not None:
-        rows = _fetch(query.where(tuple_(Order.created_at, Order.id) < cursor)
-                      .order_by(*_NEWEST_FIRST))
-        items, has_newer, has_older = rows[:ORDERS_PER_PAGE], True, len(rows) > ORDERS_PER_PAGE
-    elif (before and (cursor := _position(before)) is not None) or oldest:
-        if not oldest:
-            query = query.where(tuple_(Order.created_at, Order.id) > cursor)
-        rows = _fetch(query.order_by(*_OLDEST_FIRST))
-        items = rows[:ORDERS_PER_PAGE][::-1]
-        has_newer, has_older = len(rows) > ORDERS_PER_PAGE, not oldest
-        if not has_newer and not oldest:  # back at the top: show a full first page
-            return orders_page(status, search)
-    else:
-        rows = _fetch(query.order_by(*_NEWEST_FIRST))
-        items, has_newer, has_older = rows[:ORDERS_PER_PAGE], False, len(rows) > ORDERS_PER_PAGE
-    total, exact, estimated = _total(criteria)
+    keys = _newest_keys(criteria)
+    few = len(keys) <= EXACT_COUNT_LIMIT
+    fetch: _Fetch = partial(_from_keys, keys) if few else partial(_from_database, criteria)
+    page = _paged(fetch, after, before, oldest) or _paged(fetch, None, None, False)
+    items, has_newer, has_older = page
+    total, estimated = (len(keys), False) if few else _beyond_the_limit(criteria)
     return OrdersPage(
         items=items,
         newer=items[0].number if items and has_newer else None,
         older=items[-1].number if items and has_older else None,
-        total=total, total_exact=exact, total_estimated=estimated,
+        total=total, total_exact=few, total_estimated=estimated,
     )
 
 
@@ -132,22 +129,68 @@ def _position(number: str) -> tuple[datetime, int] | None:
     return (row.created_at, row.id) if row is not None else None
 
 
-def _fetch(query: Select[tuple[Order]]) -> list[Order]:
-    """One more row than a page: whether it comes back says if there is more that way."""
+_Key = tuple[datetime, int]  # (created_at, id): an order's place in the list
+
+
+class _Fetch(Protocol):
+    def __call__(self, *, older_than: _Key | None = None, newer_than: _Key | None = None,
+                 newest_first: bool = True) -> list[Order]: ...
+
+
+def _paged(fetch: _Fetch, after: str | None, before: str | None,
+           oldest: bool) -> tuple[list[Order], bool, bool] | None:
+    """(items, has_newer, has_older); None when paging back reached the top."""
+    if after and (cursor := _position(after)) is not None:
+        rows = fetch(older_than=cursor)
+        return rows[:ORDERS_PER_PAGE], True, len(rows) > ORDERS_PER_PAGE
+    if oldest or (before and (cursor := _position(before)) is not None):
+        rows = fetch(newer_than=None if oldest else cursor, newest_first=False)
+        has_newer = len(rows) > ORDERS_PER_PAGE
+        if not has_newer and not oldest:  # back at the top: show a full first page
+            return None
+        return rows[:ORDERS_PER_PAGE][::-1], has_newer, not oldest
+    rows = fetch()
+    return rows[:ORDERS_PER_PAGE], False, len(rows) > ORDERS_PER_PAGE
+
+
+def _newest_keys(criteria: list[ColumnElement[bool]]) -> list[_Key]:
+    """The keys of the newest matching orders, newest first: at most one over the limit."""
+    return [(row.created_at, row.id) for row in db.session.execute(
+        db.select(Order.created_at, Order.id).where(*criteria)
+        .order_by(*_NEWEST_FIRST).limit(EXACT_COUNT_LIMIT + 1))]
+
+
+def _from_keys(keys: list[_Key], *, older_than: _Key | None = None,
+               newer_than: _Key | None = None, newest_first: bool = True) -> list[Order]:
+    """One more order than a page, cut from all the matching keys (newest first)."""
+    chosen = [key for key in keys if (older_than is None or key < older_than)
+              and (newer_than is None or key > newer_than)]
+    chosen = (chosen if newest_first else chosen[::-1])[:ORDERS_PER_PAGE + 1]
+    rows = {order.id: order for order in db.session.execute(
+        db.select(Order).where(Order.id.in_([order_id for _, order_id in chosen]))).scalars()}
+    return [rows[order_id] for _, order_id in chosen if order_id in rows]
+
+
+def _from_database(criteria: list[ColumnElement[bool]], *, older_than: _Key | None = None,
+                   newer_than: _Key | None = None, newest_first: bool = True) -> list[Order]:
+    """One more order than a page, read through the index in the list's order: whether
+    the extra one comes back says if there is more that way."""
+    query = db.select(Order).where(*criteria)
+    if older_than is not None:
+        query = query.where(tuple_(Order.created_at, Order.id) < older_than)
+    if newer_than is not None:
+        query = query.where(tuple_(Order.created_at, Order.id) > newer_than)
+    query = query.order_by(*(_NEWEST_FIRST if newest_first else _OLDEST_FIRST))
     return list(db.session.execute(query.limit(ORDERS_PER_PAGE + 1)).scalars())
 
 
-def _total(criteria: list[ColumnElement[bool]]) -> tuple[int, bool, bool]:
-    """(count, exact, estimated): exact up to EXACT_COUNT_LIMIT, cheap above it."""
-    capped = db.select(Order.id).where(*criteria).limit(EXACT_COUNT_LIMIT + 1).subquery()
-    count = db.session.execute(db.select(func.count()).select_from(capped)).scalar_one()
-    if count <= EXACT_COUNT_LIMIT:
-        return count, True, False
+def _beyond_the_limit(criteria: list[ColumnElement[bool]]) -> tuple[int, bool]:
+    """(total, estimated) when more than EXACT_COUNT_LIMIT orders match."""
     if not criteria and db.session.get_bind().dialect.name == "postgresql":
         # The table's size as of its last ANALYZE (autovacuum keeps it close).
         estimate = db.session.execute(db.text(
             "SELECT reltuples::bigint FROM pg_class WHERE oid = '\"order\"'::regclass"
         )).scalar_one()
         if estimate > EXACT_COUNT_LIMIT:
-            return int(estimate), False, True
-    return EXACT_COUNT_LIMIT, False, False
+            return int(estimate), True
+    return EXACT_COUNT_LIMIT, False

@@ -32,8 +32,13 @@ scenario with ``rps``, ``p50_ms``, ``p99_ms``, ``ratio_to_ceiling`` (and, for
 ``notification_new``, ``ratio_to_write_ceiling``), ``worker_rss_mb`` (the largest
 gunicorn worker's resident memory after the measurements) and ``rounds`` (each round's
 requests per second). ``BENCH_SCENARIOS`` (e.g. ``catalog,notification``) runs only
-those, beside the ceilings, and ``BENCH_WITHOUT`` switches optimisations off (see
-``bench_app.py``); either leaves ``bench-results.json`` alone.
+those, beside the ceilings, and leaves ``bench-results.json`` alone.
+
+``BENCH_WITHOUT`` (e.g. ``session_signer``; see ``bench_app.py``) measures what kept
+optimisations gain: a second shop, on the same database and with the same secret key,
+runs without them, and each page and replay scenario is measured on both shops in the
+same turns (``catalog`` and ``catalog_without``, ...), so both see the same swings of the
+machine. It prints the gains and leaves ``bench-results.json`` alone.
 
 This is a benchmark that prints figures, not a test: it never fails on a slow figure.
 """
@@ -89,6 +94,7 @@ CHOSEN = [name.strip() for name in os.environ.get("BENCH_SCENARIOS", "").split("
           if name.strip()] or list(SCENARIOS)
 WITHOUT = os.environ.get("BENCH_WITHOUT", "")
 PAGES = ("catalog", "product", "cart")
+COMPARED = (*PAGES, "notification")  # the scenarios measured on both shops for BENCH_WITHOUT
 # The write ceiling's table (scripts/bench_write.py): one row per request.
 CREATE_TABLE = ("CREATE TABLE bench_write (id bigserial PRIMARY KEY, "
                 "written_at timestamptz NOT NULL DEFAULT now(), body text NOT NULL)")
@@ -172,6 +178,8 @@ def main() -> int:
                       dict(base_env, SANDBOX_NOTIFY_MODE="fast"), f"{sandbox}/_sandbox/health")
         database = fresh_database(stack)
         chosen = list(CHOSEN)
+        if WITHOUT:
+            chosen = [name for name in chosen if name in COMPARED]
         if database is None:
             print("bench: using SQLite; notification_new and write_ceiling need PostgreSQL")
             chosen = [name for name in chosen if name != "notification_new"]
@@ -182,8 +190,16 @@ def main() -> int:
         fresh = None
         if "notification_new" in chosen:
             fresh = FreshNotifications(database, NEW_ORDERS, workdir)
-        shop_pid = servers.start("shop", gunicorn(shop_port, "--pythonpath", str(ROOT / "scripts"),
-                                                  "bench_app:app"), env, f"{shop}/healthz")
+        shop_app = ["--pythonpath", str(ROOT / "scripts"), "bench_app:app"]
+        shop_pid = servers.start("shop", gunicorn(shop_port, *shop_app),
+                                 dict(env, BENCH_WITHOUT=""), f"{shop}/healthz")
+        if WITHOUT:
+            without_port = free_port()
+            without = f"http://{HOST}:{without_port}"
+            without_pid = servers.start(
+                "shop_without", gunicorn(without_port, *shop_app),
+                dict(env, BENCH_WITHOUT=WITHOUT, STOREFRONT_PORT=str(without_port),
+                     STOREFRONT_PUBLIC_URL=without), f"{without}/healthz")
         ceilings = {"ceiling": servers.start(
             "ceiling", gunicorn(hello_port, "--chdir", str(ROOT / "scripts"), "bench_hello:app"),
             base_env, f"http://{HOST}:{hello_port}/")}
@@ -214,10 +230,17 @@ def main() -> int:
         if fresh is not None:
             targets["notification_new"] = Target(f"{shop}/invoicebox/notification",
                                                   FRESH_SCRIPT, fresh=fresh)
-        results = in_turns({name: target for name, target in targets.items()
-                            if name in CEILINGS or name in chosen})
+        targets = {name: target for name, target in targets.items()
+                   if name in CEILINGS or name in chosen}
+        if WITHOUT:
+            for name in chosen:
+                targets[f"{name}_without"] = Target(
+                    targets[name].url.replace(shop, without, 1), targets[name].script,
+                    targets[name].headers)
+        results = in_turns(targets)
         for name in results:
-            results[name]["worker_rss_mb"] = worker_rss_mb(ceilings.get(name, shop_pid))
+            pid = without_pid if name.endswith("_without") else ceilings.get(name, shop_pid)
+            results[name]["worker_rss_mb"] = worker_rss_mb(pid)
         if fresh is not None and (problem := fresh.verify()):
             results["notification_new"]["errors"] = problem
         if "checkout_flow" in chosen:
@@ -231,16 +254,23 @@ def main() -> int:
     if "notification_new" in results and write_ceiling:
         results["notification_new"]["ratio_to_write_ceiling"] = round(
             results["notification_new"]["rps"] / write_ceiling, 3)
-    report = {name: results[name] for name in [*SCENARIOS, *CEILINGS] if name in results}
+    order = [name for scenario in SCENARIOS for name in (scenario, f"{scenario}_without")]
+    report = {name: results[name] for name in [*order, *CEILINGS] if name in results}
     complete = len(report) == len(SCENARIOS) + len(CEILINGS) and not WITHOUT
     if complete:
         (ROOT / "bench-results.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'scenario':<18}{'rps':>10}{'p50 ms':>10}{'p99 ms':>10}{'ratio':>8}{'RSS MB':>9}")
+    print(f"\n{'scenario':<22}{'rps':>10}{'p50 ms':>10}{'p99 ms':>10}{'ratio':>8}{'RSS MB':>9}")
     for name, r in report.items():
         ratio = r.get("ratio_to_write_ceiling", r["ratio_to_ceiling"])
-        print(f"{name:<18}{r['rps']:>10}{r['p50_ms']:>10}{r['p99_ms']:>10}{ratio:>8}"
+        print(f"{name:<22}{r['rps']:>10}{r['p50_ms']:>10}{r['p99_ms']:>10}{ratio:>8}"
               f"{r['worker_rss_mb']:>9}" + (f"   ({r['errors']})" if r.get("errors") else ""))
     print("(ratio: to the ceiling; notification_new's to the write ceiling)")
+    if WITHOUT:
+        print(f"\nwhat {WITHOUT} gains (requests per second with it / without it):")
+        for name in [n for n in COMPARED if f"{n}_without" in report]:
+            on, off = report[name], report[f"{name}_without"]
+            print(f"  {name:<14} x{on['rps'] / off['rps']:.2f}  ({on['rps']} vs {off['rps']} "
+                  f"req/s; p50 {on['p50_ms']} vs {off['p50_ms']} ms)")
     print("\ntargets:\n" + "\n".join(verdicts(report)))
     if complete:
         print(f"written: {ROOT / 'bench-results.json'}")

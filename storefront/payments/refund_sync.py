@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.orm import selectinload
+
 from .. import gateway
 from ..extensions import db
 from ..invoicebox import Refund as RemoteRefund
@@ -43,9 +45,10 @@ log = logging.getLogger(__name__)
 # The order page refreshes unfinished refunds at most this often per order.
 REFRESH_INTERVAL = timedelta(seconds=5)
 def refunds_of(order: Order) -> list[Refund]:
-    """The order's refunds, oldest first."""
+    """The order's refunds, oldest first, with their lines (one query for all the lines)."""
     return list(db.session.execute(
         db.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
+        .options(selectinload(Refund.lines))
     ).scalars())
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from ..extensions import csrf, db
 from ..models import Order, Product
@@ -12,7 +21,7 @@ from ..security import local_path
 from ..states import ORDER_OPEN
 from . import bp, cart
 from .cart import RECENT_ORDERS_KEY
-from .catalog_page import catalog_page
+from .catalog_page import catalog_page, on_sale
 from .forms import AddToCartForm, QuantityForm, RemoveForm
 
 
@@ -23,20 +32,18 @@ def catalog():
 
 @bp.get("/products/<slug>")
 def product(slug: str):
-    item = db.one_or_404(
-        db.select(Product).where(Product.slug == slug, Product.active.is_(True))
-    )
-    return render_template("shop/product.html", product=item, form=AddToCartForm())
+    item = on_sale().get(slug)
+    if item is None:
+        abort(404)
+    return render_template("shop/product.html", product=item)
 
 
 @bp.get("/cart")
 def view_cart():
     return render_template(
         "shop/cart.html",
-        cart=cart.load(),
+        cart=cart.load(on_sale()),
         unpaid_orders=_unpaid_recent_orders(),
-        quantity_form=QuantityForm(),
-        remove_form=RemoveForm(),
     )
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
-from ..numbers import whole_number
 from ..payments import (
     LineChoice,
     RefundError,
@@ -27,7 +25,7 @@ from ..shop.formatting import money
 from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, RefundStatus
 from . import bp
 from .forms import ActionForm, OrderFilterForm, RefundForm
-from .queries import MAX_PAGE, ORDERS_PER_PAGE, order_by_number, orders_query
+from .queries import order_by_number, orders_page
 from .timeline import order_timeline
 
 log = logging.getLogger(__name__)
@@ -44,15 +42,12 @@ def index():
 def orders():
     filters = OrderFilterForm(request.args)
     filters.validate()
-    number = whole_number(request.args.get("page", "1"), MAX_PAGE)
-    if not number:
-        abort(404)  # the list has no such page
-    page = db.paginate(
-        orders_query(filters.status.data, filters.q.data),
-        page=number,
-        per_page=ORDERS_PER_PAGE,
-        error_out=False,
-        max_per_page=ORDERS_PER_PAGE,
+    page = orders_page(
+        filters.status.data,
+        filters.q.data,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        oldest=request.args.get("oldest") == "1",
     )
     return render_template("staff/orders.html", filters=filters, page=page)
 
@@ -66,11 +61,12 @@ def order(number: str):
         log.warning("order %s: could not refresh refunds", order.number)
         flash("Invoicebox could not be reached to refresh the refunds; "
               "this page shows what the shop knew before.", "warning")
+    refunds = refunds_of(order)
     return render_template(
         "staff/order.html",
         order=order,
-        refunds=refunds_of(order),
-        timeline=order_timeline(order),
+        refunds=refunds,
+        timeline=order_timeline(order, refunds),
         action_form=ActionForm(),
         can_refund=order.status in ORDER_REFUNDABLE,
         can_cancel=order.status in ORDER_CANCELABLE,

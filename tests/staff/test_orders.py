@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from storefront.extensions import db
-from storefront.models import GatewayCall, Notification, OrderEvent, Refund, now_utc
+from storefront.models import GatewayCall, Notification, OrderEvent, Refund, RefundLine, now_utc
 
-from .helpers import COFFEE, MUG, make_order
+from .helpers import COFFEE, MUG, make_order, statements
 
 NBSP = "\u00a0"
 
@@ -67,10 +67,16 @@ def test_the_list_is_paginated(app, staff_client):
             make_order(number=f"261127-N{n:04d}", lines=(MUG,),
                        created_at=now_utc() - timedelta(minutes=n))
     first = staff_client.get("/staff/orders").get_data(as_text=True)
-    second = staff_client.get("/staff/orders?page=2").get_data(as_text=True)
-    assert len(_numbers(first)) == 25 and "Page 1 of 2" in first
+    assert len(_numbers(first)) == 25 and "27 orders" in first
+    assert 'href="/staff/orders?after=261127-N0024" rel="next"' in first
+    second = staff_client.get("/staff/orders?after=261127-N0024").get_data(as_text=True)
     assert _numbers(second) == ["261127-N0025", "261127-N0026"]
-    assert staff_client.get("/staff/orders?page=9").status_code == 200
+    assert 'href="/staff/orders?before=261127-N0025" rel="prev"' in second
+    assert 'rel="next"' not in second
+    # A link to an order that does not exist shows the first page.
+    unknown = staff_client.get("/staff/orders?after=261127-NOPE0")
+    assert unknown.status_code == 200 and _numbers(unknown.get_data(as_text=True))[0] == (
+        "261127-N0000")
 
 
 def test_an_unknown_order_is_a_404(staff_client):
@@ -156,3 +162,30 @@ def test_the_history_shows_what_is_left_of_a_body_that_was_not_kept(app, staff_c
     assert "60000 bytes" in history and f"<code>{'ab' * 32}</code>" in history
     assert "<pre>&lt;script&gt;\ufffd</pre>" in history  # escaped, undecodable bytes replaced
     assert "Not kept" in history
+
+
+def test_the_order_page_reads_the_refunds_once_with_all_their_lines(app, staff_client):
+    """As many statements for three refunds as for one: no query per refund."""
+    seen = {}
+    for refunds in (1, 3):
+        with app.app_context():
+            order = make_order(number=f"261127-RFND{refunds}", status="partially_refunded")
+            for k in range(refunds):
+                db.session.add(Refund(
+                    order_id=order.id, payment_id=order.payments[0].id,
+                    merchant_order_id=f"R-{order.number}-{k + 1}", amount=218000,
+                    vat_amount=39311, status="completed", reason="Returned",
+                    completed_at=now_utc(),
+                    lines=[RefundLine(sku=sku, name=name, quantity=1, unit_price=price,
+                                      total=price, vat=round(price * 22 / 122))
+                           for sku, name, price, _, _ in (COFFEE, MUG)]))
+            db.session.commit()
+        with statements(app) as sent:
+            page = staff_client.get(f"/staff/orders/261127-RFND{refunds}").get_data(as_text=True)
+        assert page.count(f"{MUG[1]}: 1 ×") == refunds
+        seen[refunds] = [statement for statement, _ in sent]
+    assert len(seen[3]) == len(seen[1])
+    assert sum("FROM refund_line" in statement for statement in seen[3]) == 1
+    assert sum(statement.startswith("SELECT refund.id, refund.order_id")
+               for statement in seen[3]) == 1
+

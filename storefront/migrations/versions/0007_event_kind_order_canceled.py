@@ -1,7 +1,7 @@
 """the event of an order canceled by staff is named order_canceled
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 05:30:00
 
 Its kind was ``canceled``, which spells like a payment status; every event kind now has a
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

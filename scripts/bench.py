@@ -34,7 +34,7 @@ gunicorn worker's resident memory after the measurements) and ``rounds`` (each r
 requests per second). ``BENCH_SCENARIOS`` (e.g. ``catalog,notification``) runs only
 those, beside the ceilings, and leaves ``bench-results.json`` alone.
 
-``BENCH_WITHOUT`` (e.g. ``session_signer``; see ``bench_app.py``) measures what kept
+``BENCH_WITHOUT`` (e.g. ``replay_memory``; see ``bench_app.py``) measures what kept
 optimisations gain: a second shop, on the same database and with the same secret key,
 runs without them, and each page and replay scenario is measured on both shops in the
 same turns (``catalog`` and ``catalog_without``, ...), so both see the same swings of the

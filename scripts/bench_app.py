@@ -10,8 +10,6 @@ the shop keeps only for their measured gain, to measure that gain again:
 * ``product_snapshot``: the product and cart pages read the products from the database
   for every request, instead of the process's catalog snapshot
   (``storefront/shop/catalog_page.py``'s ``on_sale``).
-* ``session_signer``: Flask's own session interface, which builds its signer for every
-  request, instead of ``storefront/sessions.py``'s.
 * ``replay_memory``: every copy of a notification takes the full path through the
   database, instead of being answered from the worker's memory
   (``storefront/payments/replays.py``).
@@ -23,13 +21,11 @@ import logging
 import os
 
 from flask import request
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 
 from storefront import create_app
 
-SWITCHES = ("catalog_cache", "first_visit_page", "product_snapshot", "session_signer",
-            "replay_memory")
+SWITCHES = ("catalog_cache", "first_visit_page", "product_snapshot", "replay_memory")
 WITHOUT = {name.strip() for name in os.environ.get("BENCH_WITHOUT", "").split(",")
            if name.strip()}
 if unknown := WITHOUT - set(SWITCHES):
@@ -51,9 +47,6 @@ if "product_snapshot" in WITHOUT:
     from storefront.shop import catalog_page, routes
 
     routes.on_sale = catalog_page._read_products  # what the snapshot holds, read every time
-
-if "session_signer" in WITHOUT:
-    app.session_interface = SecureCookieSessionInterface()
 
 if "replay_memory" in WITHOUT:
     from storefront.payments.notifications import REPLAYS

@@ -41,6 +41,13 @@ class BudgetExhausted(Exception):
         self.retry_after = retry_after
 
 
+def setting(name: str) -> int:
+    """A whole-number setting of :data:`storefront.config.LIMITS`, or its default."""
+    from .config import LIMITS
+
+    return int(current_app.config.get(name, LIMITS[name]))
+
+
 @contextmanager
 def background() -> Iterator[None]:
     """Calls made inside this block are background work: they keep the reserve free."""
@@ -59,10 +66,9 @@ def spend() -> None:
     """
     from .payments.lookup_limits import Limit, take
 
-    config = current_app.config
     if _background.get():
-        allowed = int(config["INVOICEBOX_REQUESTS_PER_30S"]) - int(
-            config["INVOICEBOX_RECONCILE_RESERVE"])
+        allowed = setting("INVOICEBOX_REQUESTS_PER_30S") - setting(
+            "INVOICEBOX_RECONCILE_RESERVE")
         wait = take([Limit(ACCOUNT_BUCKET, allowed, WINDOW_SECONDS)])
         if wait is not None:
             raise BudgetExhausted(wait)

@@ -32,8 +32,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
-
 from .. import budget
 from ..extensions import db
 from ..invoicebox import InvoiceboxError, RateLimited
@@ -97,7 +95,7 @@ def claim_payments(owner: str, limit: int) -> list[tuple[int, int, str | None, s
     same candidates finds them leased (PostgreSQL re-checks them on the locked row).
     """
     now = now_utc()
-    grace = timedelta(seconds=current_app.config["STOREFRONT_RECONCILE_GRACE_SECONDS"])
+    grace = timedelta(seconds=budget.setting("STOREFRONT_RECONCILE_GRACE_SECONDS"))
     last_news = db.func.coalesce(Payment.checked_at, Payment.created_at)
     due = db.and_(
         Payment.status.in_(PAYMENT_PAYABLE),
@@ -131,7 +129,7 @@ def release(payment_id: int, owner: str) -> None:
 
 
 def _payments(owner: str, report: PassReport, stop) -> None:
-    claimed = claim_payments(owner, current_app.config["STOREFRONT_RECONCILE_BATCH"])
+    claimed = claim_payments(owner, budget.setting("STOREFRONT_RECONCILE_BATCH"))
     queue = list(claimed)
     while queue and not stop():
         payment_id, order_id, invoicebox_id, merchant_order_id = queue[0]
@@ -156,7 +154,7 @@ def _payments(owner: str, report: PassReport, stop) -> None:
 
 
 def _refunds(report: PassReport, stop) -> None:
-    for order_id in _claim_refund_orders(current_app.config["STOREFRONT_RECONCILE_BATCH"]):
+    for order_id in _claim_refund_orders(budget.setting("STOREFRONT_RECONCILE_BATCH")):
         if stop():
             return
         order = db.session.get(Order, order_id)
@@ -183,7 +181,7 @@ def _claim_refund_orders(limit: int) -> list[int]:
     checks it, so two runners never refresh one order at once.
     """
     now = now_utc()
-    grace = timedelta(seconds=current_app.config["STOREFRONT_RECONCILE_GRACE_SECONDS"])
+    grace = timedelta(seconds=budget.setting("STOREFRONT_RECONCILE_GRACE_SECONDS"))
     open_refund = db.select(Refund.id).where(Refund.order_id == Order.id,
                                              Refund.status.in_(REFUND_OPEN)).exists()
     due = db.and_(open_refund, db.or_(Order.refunds_checked_at.is_(None),

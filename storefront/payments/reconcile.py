@@ -7,7 +7,9 @@ ends at Invoicebox without telling anyone. :func:`run_pass` asks the API about
   (``STOREFRONT_RECONCILE_GRACE_SECONDS``) has passed since they were created or last
   checked, and attempts past their ``expires_at`` that nobody has read since: each is read
   by id (or by ``merchantOrderId`` when its creation had an unknown outcome) and applied
-  exactly as a notification or a staff "Sync" would apply it (:func:`.sync.check_attempt`);
+  exactly as a notification or a staff "Sync" would apply it (:func:`.sync.read_attempt`,
+  :func:`.sync.apply_read`); an attempt whose create had an unknown outcome and that
+  Invoicebox does not know is marked failed, as the checkout would;
 * orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`.
 
 Several runners may run at once, on any number of machines. Each claims a batch in one
@@ -31,14 +33,17 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from .. import budget
 from ..extensions import db
 from ..invoicebox import InvoiceboxError, RateLimited
 from ..models import Order, Payment, Refund, now_utc
 from ..states import PAYMENT_PAYABLE, REFUND_OPEN
+from .checkout import settle_absent
+from .locking import retry_on_conflict
 from .refund_sync import refresh_refunds
-from .sync import check_attempt
+from .sync import apply_read, read_attempt
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +139,7 @@ def _payments(owner: str, report: PassReport, stop) -> None:
     while queue and not stop():
         payment_id, order_id, invoicebox_id, merchant_order_id = queue[0]
         try:
-            changed = check_attempt(order_id, payment_id, invoicebox_id, merchant_order_id,
-                                    by="reconcile")
+            remote = read_attempt(order_id, invoicebox_id, merchant_order_id)
         except budget.BudgetExhausted as exc:
             log.info("reconcile: only the reserve is left; next window in %d s",
                      exc.retry_after)
@@ -145,6 +149,17 @@ def _payments(owner: str, report: PassReport, stop) -> None:
             if not _back_off(report, exc):
                 break
             continue  # the same payment again
+        except InvoiceboxError as exc:  # unknown, not absent: due again next pass
+            log.warning("reconcile: payment %s not read: %s", merchant_order_id, exc)
+            report.errors.append(f"{merchant_order_id}: {exc}")
+            release(payment_id, owner)
+            queue.pop(0)
+            continue
+        changed = apply_read(order_id, payment_id, remote, by="reconcile")
+        if remote is None and invoicebox_id is None:
+            # Its creation had an unknown outcome and Invoicebox has no such order: once
+            # the create can no longer be in flight, it was never made.
+            changed = retry_on_conflict(partial(settle_absent, order_id, payment_id)) or changed
         report.payments_read += 1
         report.payments_changed += int(changed)
         release(payment_id, owner)

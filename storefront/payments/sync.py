@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from .. import gateway
 from ..extensions import db
-from ..invoicebox import InvoiceboxError, NotFound, RateLimited
+from ..invoicebox import InvoiceboxError, NotFound
 from ..invoicebox import Order as GatewayOrder
 from ..models import Order, Payment, now_utc
 from ..states import PAYMENT_PAYABLE
@@ -53,15 +53,13 @@ def sync_payment(order: Order, *, by: str = "staff") -> bool:
     return changed
 
 
-def check_attempt(order_id: int, payment_id: int, invoicebox_id: str | None,
-                  merchant_order_id: str, *, by: str) -> bool:
-    """Read one attempt from the API and apply it, as :func:`sync_payment` does.
-
-    Unlike :func:`sync_payment` it lets :class:`RateLimited` through, so that a runner
-    can back off; other gateway errors change nothing but the check time.
-    """
-    remote = _read_remote(order_id, invoicebox_id, merchant_order_id, strict=True)
-    return apply_read(order_id, payment_id, remote, by=by)
+def read_attempt(order_id: int, invoicebox_id: str | None,
+                 merchant_order_id: str) -> GatewayOrder | None:
+    """Read one attempt from the API, as :func:`sync_payment` does; None when Invoicebox
+    has no such order. Unlike :func:`sync_payment` it lets gateway errors through
+    (:class:`RateLimited` among them), so that a runner can tell "absent" from "unknown"
+    and back off."""
+    return _read_remote(order_id, invoicebox_id, merchant_order_id, strict=True)
 
 
 def apply_read(order_id: int, payment_id: int, remote: GatewayOrder | None, *,
@@ -119,11 +117,8 @@ def _read_remote(order_id: int, invoicebox_id: str | None, merchant_order_id: st
             return client.find_order_by_merchant_order_id(merchant_order_id)
         except NotFound:
             return None
-        except RateLimited:
+        except InvoiceboxError as exc:
             if strict:
                 raise
-            log.warning("order %s: status check rate-limited", merchant_order_id)
-            return None
-        except InvoiceboxError as exc:
             log.warning("order %s: status check failed: %s", merchant_order_id, exc)
             return None

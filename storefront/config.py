@@ -45,6 +45,14 @@ LIMITS: dict[str, int] = {
     # (storefront/payments/unverified.py): rows kept, and bytes of bodies kept whole.
     "STOREFRONT_UNVERIFIED_ROWS_PER_HOUR": 100,
     "STOREFRONT_UNVERIFIED_BYTES_PER_HOUR": 262144,
+    # The account's request budget (§1.5) as every worker and runner counts it
+    # (storefront/budget.py), and how much of it reconciliation must leave to payments.
+    "INVOICEBOX_REQUESTS_PER_30S": 100,
+    "INVOICEBOX_RECONCILE_RESERVE": 40,
+    # Reconciliation (storefront/payments/reconcile.py): seconds an open payment or refund
+    # is left to its notification before the runner asks, and how many it claims at once.
+    "STOREFRONT_RECONCILE_GRACE_SECONDS": 60,
+    "STOREFRONT_RECONCILE_BATCH": 20,
 }
 
 # Where demo mode keeps the session key it made (inside the git-ignored instance folder).

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import budget
 from .extensions import db
 from .invoicebox import CallRecord, InvoiceboxClient
 from .models import GatewayCall
@@ -99,13 +100,16 @@ def about(order_id: int | None = None, refund_id: int | None = None) -> Iterator
     connection to the pool. While the block runs, anything that would begin a new
     transaction, such as touching an expired attribute of a model, raises
     :class:`TransactionOpen` in tests and is logged elsewhere: read what the call needs
-    before the block. On exit the calls made are written to the journal
+    before the block. On entry one request is counted against the account's shared
+    budget (:mod:`.budget`; background work may get :class:`~.budget.BudgetExhausted`).
+    On exit the calls made are written to the journal
     (``GatewayCall``) in a short transaction of their own.
     """
     session = db.session()
     if session.new or session.dirty or session.deleted:
         raise TransactionOpen("uncommitted changes before a call to Invoicebox: commit first")
     session.commit()
+    budget.spend()  # its own short transaction, before the call
     subject = _Subject(order_id, refund_id)
     token = _subject.set(subject)
     event.listen(session, "after_begin", _refuse_transaction)

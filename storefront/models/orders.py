@@ -119,6 +119,11 @@ class Payment(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the shop last asked Invoicebox about it: status checks are rate-limited by it.
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What brought the last news of it: notification, reconcile, staff or buyer.
+    checked_by: Mapped[str | None] = mapped_column(String(20))
+    # A reconcile runner's claim on it (who, until when): see storefront.payments.reconcile.
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the last attempt to create it failed, in words fit for staff.
     error: Mapped[str | None] = mapped_column(Text)
 

@@ -12,6 +12,9 @@ What they use:
   failed.
 * :func:`sync_payment` reads the order's open attempts from the API and applies what
   changed; :func:`maybe_sync` does so only when the buyer has waited and it is due.
+* :func:`run_pass` (``flask invoicebox reconcile``) does what nobody clicked for: reads
+  payments and refunds whose news has not arrived, under leases, within a share of the
+  account's request budget (:mod:`.reconcile`).
 * :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
 * :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
   :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
@@ -29,6 +32,7 @@ from .companies import LookupResult, lookup_company, registry_company
 from .companies import Outcome as LookupOutcome
 from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
+from .reconcile import run_pass
 from .refund_plan import LineChoice, RefundError, RefundSelection
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
 from .sync import maybe_sync, sync_payment
@@ -62,5 +66,6 @@ __all__ = [
     "refundable_positions",
     "refunds_of",
     "registry_company",
+    "run_pass",
     "sync_payment",
 ]

@@ -336,23 +336,30 @@ def _reconcile(order_id: int, payment_id: int, merchant_order_id: str, *,
         _apply(order_id, payment_id, remote, source="reconciliation", adopted=True)
         return _where_to(order_id, payment_id)
 
-    def apply() -> bool:
-        order, payment = _lock_both(order_id, payment_id)
-        if payment.status != PaymentStatus.PENDING:
-            return True  # answered meanwhile: decide again
-        if not absent_is_final and _age(payment) < gateway.in_flight_seconds():
-            return False
-        transition(payment, PaymentStatus.FAILED)
-        payment.error = "Not found at Invoicebox after an unknown outcome: it was never created."
-        record_event(
-            order, EventKind.PAYMENT_FAILED,
-            f"Attempt {payment.attempt} ({payment.merchant_order_id}) was never created at "
-            "Invoicebox.",
-            data={"payment_id": payment.id},
-        )
-        return True
+    if retry_on_conflict(lambda: settle_absent(order_id, payment_id,
+                                               absent_is_final=absent_is_final)):
+        return None
+    return PaymentResult(Outcome.CHECKING)
 
-    return None if retry_on_conflict(apply) else PaymentResult(Outcome.CHECKING)
+
+def settle_absent(order_id: int, payment_id: int, *, absent_is_final: bool = False) -> bool:
+    """A ``pending`` attempt that Invoicebox does not know: mark it failed, unless the
+    gateway may still be working on it. True when it is no longer pending. The caller
+    commits (or runs it in :func:`~.locking.retry_on_conflict`)."""
+    order, payment = _lock_both(order_id, payment_id)
+    if payment.status != PaymentStatus.PENDING:
+        return True  # answered meanwhile: decide again
+    if not absent_is_final and _age(payment) < gateway.in_flight_seconds():
+        return False
+    transition(payment, PaymentStatus.FAILED)
+    payment.error = "Not found at Invoicebox after an unknown outcome: it was never created."
+    record_event(
+        order, EventKind.PAYMENT_FAILED,
+        f"Attempt {payment.attempt} ({payment.merchant_order_id}) was never created at "
+        "Invoicebox.",
+        data={"payment_id": payment.id},
+    )
+    return True
 
 
 def _apply(order_id: int, payment_id: int, remote: GatewayOrder, *, source: str,

@@ -65,7 +65,7 @@ from ..invoicebox import (
     parse_datetime,
     verify_signature,
 )
-from ..models import Notification, Order, Payment
+from ..models import Notification, Order, Payment, now_utc
 from ..request_log import note
 from ..states import PaymentStatus, payment_status_for
 from .events import EventKind, record_event
@@ -210,6 +210,7 @@ def _apply(body: bytes, record: _Record) -> Reply:
     reported = payment_status_for(status)
     if reported in CLOSED:
         record.applied = mark_closed(payment, reported)
+        _checked(payment)
         return SUCCESS
     if reported != PaymentStatus.COMPLETED:
         return _reject(order, ReplyCode.ORDER_WRONG_STATUS, f"Status {status!r} is not handled.")
@@ -224,6 +225,7 @@ def _apply(body: bytes, record: _Record) -> Reply:
         return _reject(order, ReplyCode.ORDER_WRONG_AMOUNT, "Amount or currency does not match.")
 
     result = mark_paid(payment, paid_at=_paid_at(data), source="notification")
+    _checked(payment)
     if result is PaidResult.APPLIED:
         record.applied = record.completed = True
         return SUCCESS
@@ -315,3 +317,9 @@ def _notification_row(record: _Record, reply: Reply) -> Notification:
         reply_message=reply.message,
         applied=record.applied,
     )
+
+
+def _checked(payment: Payment) -> None:
+    """Record that a notification brought news of ``payment`` (its row is locked now)."""
+    db.session.execute(db.update(Payment).where(Payment.id == payment.id)
+                       .values(checked_at=now_utc(), checked_by="notification"))

@@ -27,15 +27,19 @@ log = logging.getLogger(__name__)
 SYNC_AFTER_SECONDS = 30
 SYNC_INTERVAL_SECONDS = 15
 
+# How each checker is named in the order history.
+SOURCES = {"staff": "status check", "buyer": "status check", "reconcile": "reconciliation"}
 
-def sync_payment(order: Order) -> bool:
+
+def sync_payment(order: Order, *, by: str = "staff") -> bool:
     """Ask Invoicebox about this order's open payment attempts and apply what changed.
 
     Each ``pending`` or ``created`` attempt is read by its Invoicebox id, or looked up by
     ``merchantOrderId`` when its creation had an unknown outcome, with no transaction
     open. Paid, canceled and expired are applied as a notification would apply them, each
-    in a short transaction under the order's lock. Returns whether anything changed;
-    commits. A gateway that cannot be reached changes nothing.
+    in a short transaction under the order's lock. ``by`` is recorded as what checked
+    the payment (``staff``, ``buyer``). Returns whether anything changed; commits. A
+    gateway that cannot be reached changes nothing.
     """
     order_id = order.id
     open_attempts = [(p.id, p.invoicebox_order_id, p.merchant_order_id)
@@ -43,18 +47,33 @@ def sync_payment(order: Order) -> bool:
     changed = False
     for payment_id, invoicebox_id, merchant_order_id in open_attempts:
         remote = _read_remote(order_id, invoicebox_id, merchant_order_id)
-
-        def apply(payment_id: int = payment_id, remote: GatewayOrder | None = remote) -> bool:
-            locked(Order, order_id)
-            payment = locked(Payment, payment_id)
-            payment.checked_at = now_utc()
-            return remote is not None and apply_gateway_order(payment, remote,
-                                                              source="status check")
-
-        changed = retry_on_conflict(apply) or changed
+        changed = apply_read(order_id, payment_id, remote, by=by) or changed
     if changed:
         log.info("order %s: status check applied changes", order_id)
     return changed
+
+
+def read_attempt(order_id: int, invoicebox_id: str | None,
+                 merchant_order_id: str) -> GatewayOrder | None:
+    """Read one attempt from the API, as :func:`sync_payment` does; None when Invoicebox
+    has no such order. Unlike :func:`sync_payment` it lets gateway errors through
+    (:class:`RateLimited` among them), so that a runner can tell "absent" from "unknown"
+    and back off."""
+    return _read_remote(order_id, invoicebox_id, merchant_order_id, strict=True)
+
+
+def apply_read(order_id: int, payment_id: int, remote: GatewayOrder | None, *,
+               by: str) -> bool:
+    """Apply what a read found (None: nothing) under the order's lock; commits."""
+
+    def apply() -> bool:
+        locked(Order, order_id)
+        payment = locked(Payment, payment_id)
+        payment.checked_at, payment.checked_by = now_utc(), by
+        return remote is not None and apply_gateway_order(payment, remote,
+                                                          source=SOURCES.get(by, by))
+
+    return retry_on_conflict(apply)
 
 
 def maybe_sync(order: Order, *, waited_seconds: float) -> bool:
@@ -77,7 +96,7 @@ def maybe_sync(order: Order, *, waited_seconds: float) -> bool:
         .values(checked_at=now)
     ).rowcount
     db.session.commit()
-    return bool(claimed) and sync_payment(order)
+    return bool(claimed) and sync_payment(order, by="buyer")
 
 
 def payments_of(order_id: int) -> list[Payment]:
@@ -88,8 +107,8 @@ def payments_of(order_id: int) -> list[Payment]:
     ).scalars())
 
 
-def _read_remote(order_id: int, invoicebox_id: str | None,
-                 merchant_order_id: str) -> GatewayOrder | None:
+def _read_remote(order_id: int, invoicebox_id: str | None, merchant_order_id: str,
+                 *, strict: bool = False) -> GatewayOrder | None:
     with gateway.about(order_id=order_id):
         client = gateway.client()
         try:
@@ -99,5 +118,7 @@ def _read_remote(order_id: int, invoicebox_id: str | None,
         except NotFound:
             return None
         except InvoiceboxError as exc:
+            if strict:
+                raise
             log.warning("order %s: status check failed: %s", merchant_order_id, exc)
             return None

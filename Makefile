@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo demo-reset test contract lint chromium serve bench translations translations-compile screenshots
+.PHONY: install demo demo-reset test contract lint chromium serve bench bench-scale wrk translations translations-compile screenshots
 
 ## install: create .venv with the shop, the sandbox and every test tool (repeatable)
 install: $(VENV)/.installed
@@ -50,12 +50,18 @@ serve: install
 	$(VENV)/bin/flask --app storefront db upgrade
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py
 
-## bench: the shop under gunicorn vs a bare Flask ceiling, with wrk; writes bench-results.json
-bench: install
+## bench: the shop under gunicorn vs bare Flask ceilings (hello, one INSERT), with wrk; writes bench-results.json
+bench: install wrk
+	$(PY) scripts/bench.py
+
+## bench-scale: staff pages and notifications at 10k, 100k and 1M orders; writes bench-scale.json
+bench-scale: install
+	$(PY) scripts/bench_scale.py
+
+wrk:
 	@command -v wrk >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 		else echo "wrk is missing: install it with 'sudo apt-get install -y wrk'." >&2; exit 1; fi; }
-	$(PY) scripts/bench.py
 
 ## translations: extract every marked string, merge it into the ru and en catalogs, compile
 # (then translate what `make translations` reports as missing, and run it again). Locations name

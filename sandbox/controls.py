@@ -240,7 +240,20 @@ def reset() -> Response:
     svc.store.reset()
     svc.scenarios.clear()
     svc.limiter.clear()
+    svc.counters.clear()
     return reply({"status": "reset"}, "State wiped")
+
+
+@bp.get("/api/counters")
+def api_counters() -> Response:
+    """API requests received since start or reset, per ``"METHOD /path"`` (no query)."""
+    return json_response(services().counters.snapshot())
+
+
+@bp.post("/api/counters/clear")
+def clear_counters() -> Response:
+    services().counters.clear()
+    return reply({"status": "cleared"}, "Counters cleared")
 
 
 @bp.get("/api/orders")

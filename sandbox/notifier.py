@@ -91,19 +91,24 @@ class Notifier:
 
         ``hold`` leaves the row for :meth:`deliver_now` (its due time is pushed an hour out, so
         the worker would only send it if the caller never did)."""
-        delay = twice = bad_signature = None
-        if url:  # scenarios are spent only on notifications that will really be sent
+        delay = twice = bad_signature = drop = None
+        if url:  # scenarios are spent only on notifications that would really be sent
+            drop = self.scenarios.take(
+                "notification_drop", target=f"{url} {order.get('merchantOrderId') or ''}")
+        if url and not drop:
             delay = self.scenarios.take("notification_delay", target=url)
             twice = self.scenarios.take("notification_twice", target=url)
             bad_signature = self.scenarios.take("notification_bad_signature", target=url)
             if self.scenarios.take("notification_wrong_amount", target=url):
                 order = dict(order, amount=to_decimal(order["amount"]) + Decimal("1.00"))
-        else:
+        elif not url:
             log.warning("order %s: no notification URL (order or merchant), not sent", order["id"])
         body = php_dumps(order)
         due = time.time() + (delay.effective_seconds if delay else 0.0) + (
             HOLD_SECONDS if hold else 0)
-        state = "pending" if url else "undeliverable"
+        state = "dropped" if drop else "pending" if url else "undeliverable"
+        if drop:
+            log.info("scenario notification_drop: order %s's notification dropped", order["id"])
         ids = []
         for _ in range(2 if twice else 1):
             cursor = conn.execute(

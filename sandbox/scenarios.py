@@ -5,7 +5,8 @@ live in memory only: they are test set-up, not gateway state.
 
 API scenarios (``api_*``) match REST requests: ``method`` compares with the HTTP method and
 ``path`` is a substring of the request path. Notification scenarios (``notification_*``) match
-deliveries: ``path`` is a substring of the notification URL.
+deliveries: ``path`` is a substring of the notification URL (or, for ``notification_drop``,
+of the order's ``merchantOrderId``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ NOTIFICATION_SCENARIOS = {
     "notification_before_redirect": "deliver synchronously before the Pay redirect",
     "notification_bad_signature": "send a wrong X-Signature",
     "notification_wrong_amount": "send a wrong amount, correctly signed",
+    "notification_drop": "never send the notification, nor retry it (state `dropped`)",
 }
 SCENARIOS = {**API_SCENARIOS, **NOTIFICATION_SCENARIOS}
 DEFAULT_SECONDS = {"api_timeout": 35.0, "notification_delay": 5.0, "api_429": 1.0}

@@ -10,6 +10,7 @@ from flask import current_app, has_request_context, request
 
 from .api.ratelimit import RateLimiter
 from .config import Merchant, SandboxConfig
+from .counters import RequestCounters
 from .maintenance import tick
 from .notifier import Notifier
 from .scenarios import Scenarios
@@ -25,6 +26,7 @@ class Services:
     scenarios: Scenarios
     notifier: Notifier
     limiter: RateLimiter
+    counters: RequestCounters = field(default_factory=RequestCounters)
     _sweeper: threading.Thread | None = field(default=None, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 

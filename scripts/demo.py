@@ -4,17 +4,20 @@
   ``instance/sandbox.sqlite3``, told to deliver notifications for the demo merchant to the
   shop and to retry them on the fast schedule;
 * the shop (``STOREFRONT_MODE=demo``) on 127.0.0.1:8000, its database migrated and seeded
-  (catalog and the demo staff account) with the ``flask`` commands first.
+  (catalog and the demo staff account) with the ``flask`` commands first;
+* the reconcile runner (``flask invoicebox reconcile --every 5``), which asks the sandbox
+  about payments and refunds whose news has not arrived (after a 20 s grace period in the
+  demo, ``STOREFRONT_RECONCILE_GRACE_SECONDS``).
 
 ``STOREFRONT_PORT`` and ``SANDBOX_PORT`` move them; the shop's public URL follows its port
 and its ``INVOICEBOX_API_URL`` follows the sandbox's. ``DATABASE_URL`` and ``SANDBOX_STATE``
 move the two databases; ``WEB_CONCURRENCY`` serves the shop with that many gunicorn
 workers.
 
-However the demo is stopped, both servers stop with it: Ctrl-C; SIGINT, SIGTERM or SIGHUP to
-this script or to the ``make`` running it; even SIGKILL of ``make`` or of this script (see
-:class:`ParentWatch` and ``scripts/demo_child.py``). If either server dies, the other is
-stopped too and the script exits non-zero.
+However the demo is stopped, both servers and the runner stop with it: Ctrl-C; SIGINT,
+SIGTERM or SIGHUP to this script or to the ``make`` running it; even SIGKILL of ``make`` or
+of this script (see :class:`ParentWatch` and ``scripts/demo_child.py``). If any of the three
+dies, the others are stopped too and the script exits non-zero.
 """
 
 from __future__ import annotations
@@ -68,6 +71,16 @@ def sandbox_state() -> Path:
     return Path(os.environ.get("SANDBOX_STATE") or INSTANCE / "sandbox.sqlite3")
 
 
+RECONCILE_EVERY_SECONDS = 5
+DEMO_RECONCILE_GRACE_SECONDS = "20"
+
+
+def reconcile_command() -> list[str]:
+    """The module and arguments of ``python -m`` that run the reconcile loop."""
+    return ["flask", "--app", "storefront", "invoicebox", "reconcile",
+            "--every", str(RECONCILE_EVERY_SECONDS)]
+
+
 def sandbox_command(port: int, config: Path) -> list[str]:
     """The module and arguments of ``python -m`` that serve the sandbox."""
     return ["sandbox", "--host", HOST, "--port", str(port),
@@ -79,6 +92,7 @@ def shop_environment(shop_port: int, sandbox_port: int) -> dict[str, str]:
     env.update(STOREFRONT_MODE="demo", STOREFRONT_PORT=str(shop_port),
                INVOICEBOX_API_URL=f"http://{HOST}:{sandbox_port}")
     env.pop("STOREFRONT_PUBLIC_URL", None)  # follows STOREFRONT_PORT in demo mode
+    env.setdefault("STOREFRONT_RECONCILE_GRACE_SECONDS", DEMO_RECONCILE_GRACE_SECONDS)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -136,7 +150,7 @@ def answers(url: str) -> bool:
 
 
 class Children:
-    """The two servers. Each runs in its own session, so a Ctrl-C reaches only this
+    """The two servers and the runner. Each runs in its own session, so a Ctrl-C reaches only this
     script, which then stops them in order instead of leaving half a demo running.
 
     Each is run through ``scripts/demo_child.py`` with the read end of a pipe whose write
@@ -250,8 +264,9 @@ def banner(shop_url: str, sandbox_url: str) -> str:
         "",
         "  Add something to the cart, check out, then press «Оплатить» (Pay) or",
         "  «Отказаться» (Decline) on the sandbox's payment page: it speaks the order's",
-        "  language. The header switches the shop between Русский and English.",
-        "  Ctrl-C stops both servers; README.md says how to start again from scratch.",
+        "  language. The header switches the shop between Русский and English. A lost",
+        "  notification is picked up by the reconcile runner within a minute.",
+        "  Ctrl-C stops both servers and the runner; README.md says how to start again.",
         "",
     ])
 
@@ -288,6 +303,7 @@ def main() -> int:
         children.start("sandbox", sandbox_command(sandbox_port, write_sandbox_config(shop_url)),
                        sandbox_environment())
         children.start("shop", shop_server_command(shop_port), env)
+        children.start("reconcile runner", reconcile_command(), env)
         checks = {"sandbox": f"{sandbox_url}/_sandbox/health", "shop": f"{shop_url}/healthz"}
         if not wait_until_ready(children, checks, stop):
             return 0 if stop.is_set() else 1

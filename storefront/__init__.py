@@ -26,7 +26,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from .config import from_environment, validate
-    from .sessions import SessionInterface
 
     app = Flask(
         __name__,
@@ -41,7 +40,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
         validate(app.config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    app.session_interface = SessionInterface()
 
     _configure_logging(app)
     _init_extensions(app)

@@ -1,5 +1,5 @@
-"""Command-line tasks: ``flask --app storefront seed`` and ``... staff create|set-password|
-deactivate EMAIL``."""
+"""Command-line tasks: ``flask --app storefront seed``, ``... staff create|set-password|
+deactivate EMAIL`` and ``... invoicebox reconcile [--every SECONDS]``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from .extensions import db
 
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
+invoicebox_cli = AppGroup("invoicebox", help="Work with Invoicebox outside any request.")
 
 # Scripts give the password through the environment (a command-line option would show
 # in the process list); people are asked for it twice, without echo.
@@ -84,6 +85,36 @@ def deactivate_command(email: str) -> None:
     click.echo(f"staff member {staff.email} deactivated; its sessions are ended")
 
 
+@invoicebox_cli.command("reconcile")
+@click.option("--every", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="Keep going: a pass every SECONDS until SIGTERM or SIGINT.")
+def reconcile_command(every: float | None) -> None:
+    """Ask Invoicebox about payments and refunds whose news has not arrived.
+
+    One pass, or with ``--every`` a pass every SECONDS; a signal lets the current item
+    finish, then the command exits 0.
+    """
+    import signal
+    import threading
+
+    from .payments.reconcile import run_pass, runner_name
+
+    stopping = threading.Event()
+    if every is not None:
+        def stop(signum: int, _frame: object) -> None:
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    owner = runner_name()
+    while True:
+        run_pass(owner, stop=stopping.is_set)
+        db.session.remove()
+        if every is None or stopping.wait(every):
+            return
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(invoicebox_cli)

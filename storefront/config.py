@@ -19,8 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .invoicebox import API_VERSIONS
+
 MODES = ("demo", "production")
-API_VERSIONS = ("v3", "l3")
 SIGNATURE_ALGORITHMS = ("sha1", "sha256", "md5")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
@@ -33,13 +34,26 @@ DEMO_DEFAULTS: dict[str, str] = {
     "INVOICEBOX_NOTIFICATION_KEY": "098f6bcd4621d373cade4e832627b4f6",
 }
 
-# Company lookups by INN at checkout (storefront/payments/companies.py): per buyer session
-# and per client address an hour, and shop-wide calls to Invoicebox per 30 s, kept well
-# below the account's 100 requests per 30 s that payments need (CONTRACT §1.5).
-COMPANY_LOOKUP_LIMITS: dict[str, int] = {
+# Limits that are whole numbers, with their defaults.
+LIMITS: dict[str, int] = {
+    # Company lookups by INN at checkout (storefront/payments/companies.py): per buyer
+    # session and per client address an hour, and shop-wide calls to Invoicebox per 30 s,
+    # kept well below the account's 100 requests per 30 s that payments need (§1.5).
     "STOREFRONT_COMPANY_LOOKUPS_PER_SESSION": 10,
     "STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS": 30,
     "STOREFRONT_COMPANY_LOOKUPS_PER_30S": 20,
+    # The hourly budget for notifications whose signature could not be verified
+    # (storefront/payments/unverified.py): rows kept, and bytes of bodies kept whole.
+    "STOREFRONT_UNVERIFIED_ROWS_PER_HOUR": 100,
+    "STOREFRONT_UNVERIFIED_BYTES_PER_HOUR": 262144,
+    # The account's request budget (§1.5) as every worker and runner counts it
+    # (storefront/budget.py), and how much of it reconciliation must leave to payments.
+    "INVOICEBOX_REQUESTS_PER_30S": 100,
+    "INVOICEBOX_RECONCILE_RESERVE": 40,
+    # Reconciliation (storefront/payments/reconcile.py): seconds an open payment or refund
+    # is left to its notification before the runner asks, and how many it claims at once.
+    "STOREFRONT_RECONCILE_GRACE_SECONDS": 60,
+    "STOREFRONT_RECONCILE_BATCH": 20,
 }
 
 # The seller's legal details, shown in every page's footer (a Russian shop must show
@@ -128,7 +142,6 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         "STOREFRONT_ORDER_TTL_HOURS": _number(
             get("STOREFRONT_ORDER_TTL_HOURS", "24"), "STOREFRONT_ORDER_TTL_HOURS"
         ),
-        "STOREFRONT_PAYMENT_LANGUAGE": get("STOREFRONT_PAYMENT_LANGUAGE", "ru"),
         "STOREFRONT_TIMEZONE": get("STOREFRONT_TIMEZONE", "Europe/Moscow"),
         **{name: get(name, "") for name in SELLER_SETTINGS},
         "STOREFRONT_CATALOG_CACHE_SECONDS": _number(
@@ -136,7 +149,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         ),
         **{
             name: int(_number(get(name, str(default)), name, 0))
-            for name, default in COMPANY_LOOKUP_LIMITS.items()
+            for name, default in LIMITS.items()
         },
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
@@ -156,8 +169,6 @@ def validate(settings: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"INVOICEBOX_SIGNATURE_ALGORITHM must be one of {', '.join(SIGNATURE_ALGORITHMS)}"
         )
-    if settings.get("STOREFRONT_PAYMENT_LANGUAGE") not in ("ru", "en"):
-        raise ConfigError("STOREFRONT_PAYMENT_LANGUAGE must be ru or en")
     zone = settings.get("STOREFRONT_TIMEZONE") or "Europe/Moscow"
     try:
         ZoneInfo(zone)

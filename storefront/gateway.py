@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import budget
 from .extensions import db
 from .invoicebox import CallRecord, InvoiceboxClient
 from .models import GatewayCall
@@ -44,6 +45,15 @@ class _Subject:
 
 _NO_SUBJECT = _Subject()
 _subject: ContextVar[_Subject] = ContextVar("invoicebox_call_subject", default=_NO_SUBJECT)
+
+
+def in_flight_seconds() -> float:
+    """How long after sending a write the gateway may still be working on it.
+
+    The request is abandoned after the write timeout; allow the gateway as long again
+    (plus the connect timeout) to finish before believing the write never happened.
+    """
+    return 2 * float(current_app.config["INVOICEBOX_WRITE_TIMEOUT"]) + CONNECT_TIMEOUT
 
 
 def client() -> InvoiceboxClient:
@@ -81,8 +91,7 @@ def _client(key: str, max_retries: int = 3, read_timeout: float | None = None
 
 
 @contextmanager
-def about(order_id: int | None = None,
-          refund_id: int | None = None) -> Iterator[list[CallRecord]]:
+def about(order_id: int | None = None, refund_id: int | None = None) -> Iterator[None]:
     """Call Invoicebox inside this block, about an order and/or a refund, with no
     database transaction open (STYLE 9b).
 
@@ -91,19 +100,21 @@ def about(order_id: int | None = None,
     connection to the pool. While the block runs, anything that would begin a new
     transaction, such as touching an expired attribute of a model, raises
     :class:`TransactionOpen` in tests and is logged elsewhere: read what the call needs
-    before the block. On exit the calls made are written to the journal
-    (``GatewayCall``) in a short transaction of their own. The block gets the list of
-    those calls, for their ``X-Request-Id``.
+    before the block. On entry one request is counted against the account's shared
+    budget (:mod:`.budget`; background work may get :class:`~.budget.BudgetExhausted`).
+    On exit the calls made are written to the journal
+    (``GatewayCall``) in a short transaction of their own.
     """
     session = db.session()
     if session.new or session.dirty or session.deleted:
         raise TransactionOpen("uncommitted changes before a call to Invoicebox: commit first")
     session.commit()
+    budget.spend()  # its own short transaction, before the call
     subject = _Subject(order_id, refund_id)
     token = _subject.set(subject)
     event.listen(session, "after_begin", _refuse_transaction)
     try:
-        yield subject.calls
+        yield
     finally:
         event.remove(session, "after_begin", _refuse_transaction)
         _subject.reset(token)

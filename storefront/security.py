@@ -1,5 +1,5 @@
-"""HTTP hardening: security headers and cookie flags on every response, and the Host
-header checked on every request.
+"""HTTP hardening: security headers and cookie flags on every response, the Host header
+checked on every request, and the one guard of redirects to a path the request names.
 
 The policy allows scripts and styles from the shop's own origin only, so a page
 that needs behaviour ships it as a static file; no inline script will run.
@@ -138,6 +138,23 @@ def refuse_untrusted_host():
         if request.endpoint == PROBE_ENDPOINT and is_ip_address(name):
             return None
     return render_error(400, str(HOST_REFUSED))
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: the guard of every redirect to
+    a ``next`` the request names (no open redirects).
+
+    Only an absolute path is accepted: no scheme, no host, no ``//host`` or ``/\\host``
+    shorthand that browsers would read as another site, no control character.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(char) < 32 or char in "\\\x7f" for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def init_app(app: Flask) -> None:

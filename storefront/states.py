@@ -1,14 +1,21 @@
 """Statuses of orders, payments and refunds, and the transitions allowed between them.
 
-Every status change in the shop goes through :func:`transition`, so this module
-is the one place that says what can follow what. The database backs it up with
-unique constraints; the service layer adds row locks where two requests race.
+Every status change in the shop goes through :func:`transition`, so this module is the
+one place that says what can follow what, and the one place that names sets of statuses
+("payable", "cancelable", ...): each set is read off the transition tables below, so it
+cannot drift from them. It is also the one place where the gateway's statuses (the
+client's :class:`GatewayOrderStatus` and :class:`GatewayRefundStatus`) become the
+shop's. The database backs the tables up with unique constraints; the service layer
+adds row locks where two requests race.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
+
+from .invoicebox import GatewayOrderStatus, GatewayRefundStatus
 
 
 class OrderStatus(StrEnum):
@@ -83,6 +90,74 @@ REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     RefundStatus.CANCELED: frozenset(),
     RefundStatus.REJECTED: frozenset(),
 }
+
+def _can_reach(table: dict[Any, frozenset[Any]], targets: Iterable[Any]) -> frozenset[Any]:
+    """The statuses from which one of ``targets`` can be reached, in one or more steps."""
+    found: set[Any] = set()
+    frontier = set(targets)
+    while frontier:
+        frontier = {s for s, nexts in table.items() if nexts & frontier} - found
+        found |= frontier
+    return frozenset(found)
+
+
+def _reachable(table: dict[Any, frozenset[Any]], start: Any) -> frozenset[Any]:
+    """``start`` and every status that can follow it."""
+    found, frontier = {start}, {start}
+    while frontier:
+        frontier = set().union(*(table[s] for s in frontier)) - found
+        found |= frontier
+    return frozenset(found)
+
+
+# -- named sets, read off the tables --------------------------------------------------------
+
+# A payment attempt the buyer can still complete at Invoicebox (at most one per order).
+PAYMENT_PAYABLE = frozenset(s for s, t in PAYMENT_TRANSITIONS.items()
+                            if PaymentStatus.COMPLETED in t)
+# An order the notification or a status check may mark paid right now.
+ORDER_PAYABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items() if OrderStatus.PAID in t)
+# An order the buyer can still pay, if need be through a new attempt.
+ORDER_OPEN = _can_reach(ORDER_TRANSITIONS, {OrderStatus.PAID})
+# An order that was paid: paid, and whatever a refund makes of it.
+ORDER_PAID = _reachable(ORDER_TRANSITIONS, OrderStatus.PAID)
+ORDER_CANCELABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items()
+                             if OrderStatus.CANCELED in t)
+ORDER_REFUNDABLE = frozenset(
+    s for s, t in ORDER_TRANSITIONS.items()
+    if t & {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
+)
+REFUND_FINAL = frozenset(s for s, t in REFUND_TRANSITIONS.items() if not t)
+REFUND_OPEN = frozenset(REFUND_TRANSITIONS) - REFUND_FINAL
+
+
+# -- the gateway's statuses, in the shop's words --------------------------------------------
+
+_PAYMENT_FOR_GATEWAY: dict[GatewayOrderStatus, PaymentStatus] = {
+    GatewayOrderStatus.CREATED: PaymentStatus.CREATED,
+    GatewayOrderStatus.COMPLETED: PaymentStatus.COMPLETED,
+    GatewayOrderStatus.CANCELED: PaymentStatus.CANCELED,
+    GatewayOrderStatus.EXPIRED: PaymentStatus.EXPIRED,
+}
+_REFUND_FOR_GATEWAY: dict[GatewayRefundStatus, RefundStatus] = {
+    GatewayRefundStatus.CREATED: RefundStatus.CREATED,
+    GatewayRefundStatus.COMPLETED: RefundStatus.COMPLETED,
+    GatewayRefundStatus.CANCELED: RefundStatus.CANCELED,
+}
+
+
+def payment_status_for(gateway_status: str | None) -> PaymentStatus | None:
+    """What an Invoicebox order's status means for the attempt it pays; None for a status
+    the shop does not act on (``draft``, ``hold``) or has never heard of."""
+    known = GatewayOrderStatus.read(gateway_status)
+    return _PAYMENT_FOR_GATEWAY.get(known) if known is not None else None
+
+
+def refund_status_for(gateway_status: str | None) -> RefundStatus | None:
+    """The shop's status for a refund status Invoicebox reports; None for an unknown one."""
+    known = GatewayRefundStatus.read(gateway_status)
+    return _REFUND_FOR_GATEWAY.get(known) if known is not None else None
+
 
 _TABLES: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
     OrderStatus: ORDER_TRANSITIONS,

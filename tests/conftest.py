@@ -47,7 +47,6 @@ def test_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         "INVOICEBOX_WRITE_TIMEOUT": 5,
         "STOREFRONT_PUBLIC_URL": "http://shop.test",
         "STOREFRONT_ORDER_TTL_HOURS": 24,
-        "STOREFRONT_PAYMENT_LANGUAGE": "ru",
         "SESSION_COOKIE_SECURE": False,
     }
     config.update(overrides)

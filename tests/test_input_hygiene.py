@@ -23,7 +23,6 @@ pytestmark = pytest.mark.postgres
 
 NUL = "\x00"
 TOKEN = "t" * 30  # as long as a real public token
-HUGE = "9" * 25
 ORDER_NUMBER = "261127-TEA01"
 REFUND_TOKEN = "form-token-0000000001"
 
@@ -78,8 +77,7 @@ PROBES = {
     "order page": ("buyer", "GET", "/orders/%00" + "a" * 25, None),
     "staff search": ("staff", "GET", "/staff/orders?q=%00", None),
     "staff order": ("staff", "GET", "/staff/orders/%00", None),
-    "staff page number": ("staff", "GET", f"/staff/orders?page={HUGE}", None),
-    "staff page, not a number": ("staff", "GET", "/staff/orders?page=%00", None),
+    "staff list cursor": ("staff", "GET", "/staff/orders?after=%00", None),
     "staff sign-in email": ("anyone", "POST", "/staff/login",
                             {"email": f"anna{NUL}@sever-coffee.ru", "password": "x"}),
     "checkout name": ("buyer", "POST", "/checkout", _checkout(full_name=f"Анна{NUL}")),
@@ -99,7 +97,7 @@ PROBES = {
 
 
 @pytest.mark.parametrize("probe", list(PROBES))
-def test_a_nul_or_a_huge_number_is_a_client_error_never_a_500(
+def test_a_nul_is_a_client_error_never_a_500(
         probe, request, shop, gateway):
     who, method, path, form = PROBES[probe]
     client = shop.test_client() if who == "anyone" else request.getfixturevalue(who)

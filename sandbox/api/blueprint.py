@@ -1,8 +1,9 @@
 """Assembles the REST API and the checks every API request goes through first.
 
-Before a view runs: a warning if there is no User-Agent (the docs require one, the official PHP
-SDK sends none), armed ``api_*`` scenarios, the rate limits, authentication (401 before any
-validation of the body), and lazy expiry so the view sees current statuses.
+Before a view runs: the request is counted (``/_sandbox/api/counters``), a warning if there
+is no User-Agent (the docs require one, the official PHP SDK sends none), armed ``api_*``
+scenarios, the rate limits, authentication (401 before any validation of the body), and lazy
+expiry so the view sees current statuses.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 def _before_api_request() -> Response | None:
     svc = services()
+    svc.counters.hit(request.method, request.path)  # every request received, even refused
     if not request.headers.get("User-Agent"):
         log.warning("%s %s without User-Agent (the gateway requires one)",
                     request.method, request.path)

@@ -14,6 +14,8 @@ The pieces a shop needs::
 * errors, all under :class:`InvoiceboxError`.
 """
 
+import warnings
+
 from .basket import (
     PAYMENT_TYPES,
     VAT_RATES,
@@ -43,12 +45,13 @@ from .errors import (
 )
 from .items import BasketItem, Customer, RefundableItem
 from .models import (
+    DEPRECATED_NAMES,
     AuthInfo,
+    GatewayOrderStatus,
+    GatewayRefundStatus,
     Order,
-    OrderStatus,
     Page,
     Refund,
-    RefundStatus,
     Shipment,
     parse_notification,
 )
@@ -67,6 +70,7 @@ from .payloads import (
     UpdateOrderRequest,
 )
 from .query import build_query
+from .replies import MONITORING_ID, NotificationReply, ReplyCode, ReplyStatus
 from .retry import RetryPolicy
 from .signature import gateway_json, sign, verify_signature
 from .transport import CLIENT_VERSION, READ_TIMEOUT, WRITE_TIMEOUT, CallRecord
@@ -101,13 +105,17 @@ __all__ = [
     "InvoiceboxError",
     "LineAmounts",
     "NotFound",
+    "GatewayOrderStatus",
+    "GatewayRefundStatus",
+    "MONITORING_ID",
+    "NotificationReply",
     "Order",
-    "OrderStatus",
     "Page",
     "ProtocolError",
     "RateLimited",
     "Refund",
-    "RefundStatus",
+    "ReplyCode",
+    "ReplyStatus",
     "RetryPolicy",
     "RefundableItem",
     "ServerError",
@@ -133,3 +141,13 @@ __all__ = [
     "vat_rate",
     "verify_signature",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The names of an earlier release, kept for a while with a warning (CHANGELOG.md)."""
+    if name in DEPRECATED_NAMES:
+        new = DEPRECATED_NAMES[name]
+        warnings.warn(f"storefront.invoicebox.{name} is deprecated; use {new.__name__}",
+                      DeprecationWarning, stacklevel=2)
+        return new
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

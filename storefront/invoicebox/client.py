@@ -14,13 +14,11 @@ after a cancel, :meth:`list_shipments` after a shipment.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 from urllib.parse import quote
-
-import requests
 
 from .company import Company, is_inn_shaped, pick_company
 from .errors import AuthError, InvalidRequest, NotFound, ProtocolError, UnknownOutcome
@@ -32,7 +30,7 @@ from .payloads import (
     UpdateOrderRequest,
 )
 from .query import build_query
-from .transport import READ_TIMEOUT, WRITE_TIMEOUT, ApiResponse, CallRecord, Timeout, Transport
+from .transport import ApiResponse, Transport, TransportOptions
 
 __all__ = ["API_VERSIONS", "InvoiceboxClient"]
 
@@ -41,6 +39,7 @@ _RECONCILE_PAGE_SIZE = 100
 _MAX_PAGES = 100  # list_shipments stops here rather than loop on a server that ignores paging
 
 _M = TypeVar("_M")
+_W = TypeVar("_W", Order, Refund, Shipment)
 Filters = Mapping[str, object] | None
 OrderBy = Iterable[str | tuple[str, str]] | None
 
@@ -50,39 +49,17 @@ class InvoiceboxClient:
 
     ``base_url`` is the host (``https://api.invoicebox.ru``, or the sandbox such as
     ``http://127.0.0.1:8001``); ``api_version`` is the path prefix, ``v3`` or ``l3`` for
-    shops of the Invoicebox.Business cabinet. ``max_retries`` is the number of attempts a
-    read makes in total; writes always make one. ``on_call`` receives a
-    :class:`CallRecord` for every HTTP attempt; ``sleep`` is injectable for tests.
+    shops of the Invoicebox.Business cabinet. The other options (session, timeouts,
+    retries, the call observer) are the :class:`~.transport.Transport`'s: see
+    :class:`~.transport.TransportOptions`.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        api_version: str = "v3",
-        session: requests.Session | None = None,
-        read_timeout: Timeout = READ_TIMEOUT,
-        write_timeout: Timeout = WRITE_TIMEOUT,
-        max_retries: int = 3,
-        user_agent: str | None = None,
-        on_call: Callable[[CallRecord], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, base_url: str, token: str, *, api_version: str = "v3",
+                 **options: Unpack[TransportOptions]) -> None:
         if api_version not in API_VERSIONS:
             raise ValueError(f"api_version must be one of {API_VERSIONS}, got {api_version!r}")
         self.api_version = api_version
-        self._transport = Transport(
-            base_url,
-            token,
-            session=session,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            max_retries=max_retries,
-            user_agent=user_agent,
-            on_call=on_call,
-            sleep=sleep,
-        )
+        self._transport = Transport(base_url, token, **options)
 
     def __repr__(self) -> str:
         return f"InvoiceboxClient({self._transport.base_url!r}, api_version={self.api_version!r})"
@@ -111,7 +88,9 @@ class InvoiceboxClient:
     def _get(self, path: str, params: list[tuple[str, str]] | None = None) -> ApiResponse:
         return self._transport.request("GET", path, params=params)
 
-    def _write(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def _write(self, method: str, path: str, model: type[_W],
+               body: Mapping[str, Any] | None = None) -> _W:
+        """Send a write; its answer as ``model``, carrying the answer's ``X-Request-Id``."""
         response = self._transport.request(method, path, body=body)
         if not isinstance(response.data, dict):
             # The write went through but the answer is unreadable: its result is unknown.
@@ -121,7 +100,7 @@ class InvoiceboxClient:
                 code="wrong_response",
                 request_id=response.request_id,
             )
-        return response.data
+        return replace(model.from_dict(response.data), request_id=response.request_id)
 
     def _rows(self, response: ApiResponse, path: str) -> list[Mapping[str, Any]]:
         if not isinstance(response.data, list):
@@ -186,9 +165,7 @@ class InvoiceboxClient:
     def create_order(self, request: CreateOrderRequest) -> Order:
         """``POST /billing/api/order/order``. The basket is checked before sending."""
         body = request.to_payload()
-        return Order.from_dict(
-            self._write("POST", self._path("billing", "api", "order", "order"), body)
-        )
+        return self._write("POST", self._path("billing", "api", "order", "order"), Order, body)
 
     def create_correction_order(self, request: CreateOrderRequest) -> Order:
         """``POST /billing/api/order/correction-order``: fee/penalty kept from a draft refund.
@@ -201,7 +178,7 @@ class InvoiceboxClient:
             )
         body = request.to_payload()
         path = self._path("billing", "api", "order", "correction-order")
-        return Order.from_dict(self._write("POST", path, body))
+        return self._write("POST", path, Order, body)
 
     def get_order(self, order_id: str) -> Order:
         """One order by its Invoicebox id, via ``GET /filter/api/order/order?id=`` (Q5).
@@ -214,7 +191,7 @@ class InvoiceboxClient:
         for row in rows:
             # Match the id rather than trusting data[0], in case the filter was ignored.
             if isinstance(row, Mapping) and str(row.get("id", "")).lower() == order_id.lower():
-                return Order.from_dict(row)
+                return replace(Order.from_dict(row), request_id=response.request_id)
         raise NotFound(
             f"order {order_id} not found",
             http_status=response.http_status,
@@ -259,12 +236,12 @@ class InvoiceboxClient:
         """``PUT /billing/api/order/order/{id}``; only allowed while the order is ``created``."""
         body = request.to_payload()
         path = self._path("billing", "api", "order", "order", self._id(order_id))
-        return Order.from_dict(self._write("PUT", path, body))
+        return self._write("PUT", path, Order, body)
 
     def cancel_order(self, order_id: str) -> Order:
         """``DELETE /billing/api/order/order/{id}``; returns the order, status ``canceled``."""
         path = self._path("billing", "api", "order", "order", self._id(order_id))
-        return Order.from_dict(self._write("DELETE", path))
+        return self._write("DELETE", path, Order)
 
     # -- refunds ------------------------------------------------------------------
 
@@ -279,7 +256,7 @@ class InvoiceboxClient:
         """``POST /billing/api/order/refund-order``. The basket is checked before sending."""
         body = request.to_payload()
         path = self._path("billing", "api", "order", "refund-order")
-        return Refund.from_dict(self._write("POST", path, body))
+        return self._write("POST", path, Refund, body)
 
     def find_refunds(
         self,
@@ -322,7 +299,7 @@ class InvoiceboxClient:
         """``POST /billing/api/order/shipment``."""
         body = request.to_payload()
         path = self._path("billing", "api", "order", "shipment")
-        return Shipment.from_dict(self._write("POST", path, body))
+        return self._write("POST", path, Shipment, body)
 
     def find_shipments(
         self,

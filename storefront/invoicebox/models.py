@@ -6,13 +6,14 @@ samples already disagree on types (``shopId`` is an int in one, a string in the 
 * unknown fields are ignored, missing ones become ``None``;
 * numbers are read with ``Decimal(str(x))``, so ``110`` and ``110.0`` both give ``110``;
 * statuses stay plain strings, so a status this code has never heard of is kept as is
-  (compare with the :class:`OrderStatus` / :class:`RefundStatus` constants);
+  (read them with :meth:`GatewayOrderStatus.read` / :meth:`GatewayRefundStatus.read`);
 * every model keeps the dict it came from in ``raw``.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,11 +38,11 @@ __all__ = [
     "AuthInfo",
     "BasketItem",
     "Customer",
+    "GatewayOrderStatus",
+    "GatewayRefundStatus",
     "Order",
-    "OrderStatus",
     "Page",
     "Refund",
-    "RefundStatus",
     "RefundableItem",
     "Shipment",
     "format_datetime",
@@ -53,7 +54,9 @@ __all__ = [
 _T = TypeVar("_T")
 
 
-class OrderStatus(StrEnum):
+class GatewayOrderStatus(StrEnum):
+    """An Invoicebox order's ``status`` (CONTRACT §4.1)."""
+
     CREATED = "created"
     COMPLETED = "completed"
     EXPIRED = "expired"
@@ -61,12 +64,49 @@ class OrderStatus(StrEnum):
     HOLD = "hold"  # guarantee / pre-authorised payments only
     DRAFT = "draft"
 
+    @classmethod
+    def read(cls, value: object) -> GatewayOrderStatus | None:
+        """The status a gateway string means, spelling variants included; None if unknown.
 
-class RefundStatus(StrEnum):
+        ``cancelled`` is the British spelling some integrations send, and ``success`` the
+        paid status of the PHP SDK's example notification (CONTRACT §4.4).
+        """
+        if not isinstance(value, str):
+            return None
+        value = _SPELLINGS.get(value, value)
+        return cls(value) if value in cls._value2member_map_ else None
+
+
+class GatewayRefundStatus(StrEnum):
+    """An Invoicebox refund order's ``status`` (CONTRACT §4.2)."""
+
     DRAFT = "draft"
     CREATED = "created"
     COMPLETED = "completed"
     CANCELED = "canceled"
+
+    @classmethod
+    def read(cls, value: object) -> GatewayRefundStatus | None:
+        """The status a gateway string means, ``cancelled`` included; None if unknown."""
+        if not isinstance(value, str):
+            return None
+        value = _SPELLINGS.get(value, value)
+        return cls(value) if value in cls._value2member_map_ else None
+
+
+_SPELLINGS = {"cancelled": "canceled", "success": "completed"}
+
+# The names of an earlier release, kept for a while (see CHANGELOG.md).
+DEPRECATED_NAMES = {"OrderStatus": GatewayOrderStatus, "RefundStatus": GatewayRefundStatus}
+
+
+def __getattr__(name: str) -> Any:
+    if name in DEPRECATED_NAMES:
+        new = DEPRECATED_NAMES[name]
+        warnings.warn(f"storefront.invoicebox.models.{name} is deprecated; use "
+                      f"{new.__name__}", DeprecationWarning, stacklevel=2)
+        return new
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -101,6 +141,8 @@ class Order:
     return_url: str | None = None
     meta_data: dict[str, Any] | None = None
     invoice_setting: dict[str, Any] | None = None
+    # The X-Request-Id of the answer it came in, when it came alone (support quotes it).
+    request_id: str | None = field(default=None, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -155,6 +197,8 @@ class Refund:
     currency_id: str | None = None
     basket_items: list[BasketItem] = field(default_factory=list)
     created_at: datetime | None = None
+    # The X-Request-Id of the answer it came in, when it came alone (support quotes it).
+    request_id: str | None = field(default=None, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -190,6 +234,8 @@ class Shipment:
     vat_amount: Decimal | None = None
     basket_items: list[BasketItem] = field(default_factory=list)
     created_at: datetime | None = None
+    # The X-Request-Id of the answer it came in, when it came alone (support quotes it).
+    request_id: str | None = field(default=None, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
 
 import requests
@@ -110,6 +110,26 @@ def _json_default(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot send a {type(value).__name__} as JSON")
+
+
+class TransportOptions(TypedDict, total=False):
+    """What can be tuned in :class:`Transport`, and so in ``InvoiceboxClient(**options)``.
+
+    ``session`` is an injectable ``requests.Session`` (left open by ``close()``);
+    ``read_timeout`` / ``write_timeout`` are seconds or (connect, read) pairs;
+    ``max_retries`` is the number of attempts a read makes in total (writes make one),
+    or give a whole ``retry_policy``; ``on_call`` receives a :class:`CallRecord` for every
+    HTTP attempt; ``sleep`` is injectable for tests.
+    """
+
+    session: requests.Session | None
+    read_timeout: Timeout
+    write_timeout: Timeout
+    max_retries: int
+    retry_policy: RetryPolicy | None
+    user_agent: str | None
+    on_call: Callable[[CallRecord], None] | None
+    sleep: Callable[[float], None]
 
 
 class Transport:

@@ -3,7 +3,7 @@
 from .base import UTCDateTime, now_utc
 from .catalog import Product
 from .companies import CompanyCache, LookupCounter
-from .journal import GatewayCall, Notification, OrderEvent
+from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
@@ -23,6 +23,7 @@ __all__ = [
     "Refund",
     "RefundLine",
     "StaffUser",
+    "UnverifiedWindow",
     "UTCDateTime",
     "now_utc",
 ]

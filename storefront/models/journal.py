@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -13,11 +14,19 @@ from .base import UTCDateTime, now_utc
 
 
 class Notification(db.Model):
-    """Every notification POSTed to the shop, kept as received, with our reply."""
+    """A notification POSTed to the shop, with our reply.
+
+    One with a valid signature is always kept whole. One without is kept only within
+    the hourly budget counted in :class:`UnverifiedWindow`: whole, or as its size,
+    digest and first bytes (``raw_body`` None); beyond that, not at all.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
-    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_body: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: not kept
+    body_size: Mapped[int]
+    body_sha256: Mapped[str] = mapped_column(String(64))  # hex
+    body_head: Mapped[bytes | None] = mapped_column(LargeBinary)  # when raw_body was not kept
     signature_valid: Mapped[bool]
     # Parsed from the body when it could be; may be None for garbage.
     invoicebox_order_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -30,6 +39,31 @@ class Notification(db.Model):
     reply_message: Mapped[str | None] = mapped_column(String(500))
     # True when this notification changed the order (at most one per payment).
     applied: Mapped[bool] = mapped_column(default=False)
+
+    @classmethod
+    def of_body(cls, body: bytes, **fields: Any) -> Notification:
+        """A row keeping ``body`` whole, with its size and sha256."""
+        return cls(raw_body=body, body_size=len(body),
+                   body_sha256=hashlib.sha256(body).hexdigest(), **fields)
+
+
+class UnverifiedWindow(db.Model):
+    """An hour's count of notifications whose signature could not be verified.
+
+    One row per hour however many arrive: what makes the storage of unauthenticated
+    input bounded. ``kept_rows`` and ``kept_bytes`` are the part of the budget used.
+    """
+
+    # The key is the hour itself: a generated id would spend a sequence value per request.
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    received: Mapped[int] = mapped_column(default=0)
+    received_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    kept_rows: Mapped[int] = mapped_column(default=0)
+    kept_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_size: Mapped[int | None]
+    last_sha256: Mapped[str | None] = mapped_column(String(64))
+    last_reply_code: Mapped[str | None] = mapped_column(String(50))
 
 
 class GatewayCall(db.Model):

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..states import RefundStatus
 from .base import UTCDateTime, now_utc
 
-PENDING_CONDITION = "status = 'pending'"
+PENDING_CONDITION = f"status = '{RefundStatus.PENDING.value}'"
 
 
 class Refund(db.Model):

@@ -12,7 +12,7 @@ from flask import jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf
-from ..payments import MAX_BODY_BYTES, Reply, handle_notification
+from ..payments import MAX_BODY_BYTES, handle_notification, out_of_service
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def receive():
         reply = handle_notification(_raw_body(), request.headers.get("X-Signature"))
     except Exception:  # the gateway must get JSON whatever happens; it retries this code
         log.exception("notification endpoint failed")
-        reply = Reply.error("out_of_service", "Temporary failure; please retry.")
+        reply = out_of_service()
     response = jsonify(reply.as_json())
     response.status_code = 200
     response.headers["Cache-Control"] = "no-store"

@@ -1,69 +1,74 @@
 """The service layer between the shop's views and Invoicebox: it owns the transactions.
 
-Views call these functions and never the Invoicebox client directly:
+Views import from this package only, and never call the Invoicebox client themselves.
+What they use:
 
-* :func:`place_order` saves the buyer's order from the cart (idempotent per checkout form).
+* :func:`place_order` saves the buyer's order from the cart (idempotent per checkout form);
+  :func:`basket_for` prices lines with the gateway's arithmetic.
 * :func:`pay` sends an order to a payable Invoicebox order: reuses, reconciles or creates
   an attempt; returns a :class:`PaymentResult`.
 * :func:`handle_notification` checks, applies and stores a payment notification and
-  returns the :class:`Reply` for the gateway.
+  returns the reply for the gateway; :func:`out_of_service` is the reply when even that
+  failed.
 * :func:`sync_payment` reads the order's open attempts from the API and applies what
   changed; :func:`maybe_sync` does so only when the buyer has waited and it is due.
-* :func:`mark_paid` is the single paid transition used by notifications and syncs;
-  :func:`mark_closed` records a canceled or expired attempt.
-* :func:`record_event` adds a line to an order's history.
+* :func:`run_pass` (``flask invoicebox reconcile``) does what nobody clicked for: reads
+  payments and refunds whose news has not arrived, under leases, within a share of the
+  account's request budget (:mod:`.reconcile`).
+* :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
+* :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
+  :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
+
+Inside, :mod:`.transitions` holds the payment's status changes (the one paid
+transition, :func:`~.transitions.mark_paid`, among them) and :mod:`.locking` the row
+lock and the retry on a lost race that every transaction here uses.
 """
 
-from .checkout import Outcome, PaymentResult, pay, settle_seconds
-from .companies import LookupResult, check_inn, lookup_company, registry_company
+from .cancel import CancelOutcome, cancel_order
+from .checkout import Outcome, PaymentResult, pay
+from .companies import LookupResult, lookup_company, registry_company
 from .companies import Outcome as LookupOutcome
-from .events import record_event
-from .notifications import MAX_BODY_BYTES, MONITORING_ID, Reply, handle_notification
+from .events import EventKind
+from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
-from .sync import (
-    ConcurrentChange,
-    PaidResult,
-    amount_matches,
-    apply_gateway_order,
-    is_paid,
-    mark_closed,
-    mark_paid,
-    maybe_sync,
-    retry_on_conflict,
-    sync_payment,
-)
+from .reconcile import run_pass
+from .refund_plan import LineChoice, RefundError, RefundSelection, plan_refund
+from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
+from .sync import maybe_sync, sync_payment
+from .transitions import is_paid
 
 __all__ = [
     "MAX_BODY_BYTES",
-    "MONITORING_ID",
-    "ConcurrentChange",
+    "CancelOutcome",
     "CustomerDetails",
     "EmptyCart",
+    "EventKind",
+    "LineChoice",
     "LineDraft",
     "LookupOutcome",
     "LookupResult",
     "Outcome",
-    "PaidResult",
     "PaymentResult",
-    "Reply",
-    "amount_matches",
-    "apply_gateway_order",
+    "RefundError",
+    "RefundSelection",
     "basket_for",
-    "check_inn",
+    "cancel_order",
+    "create_refund",
     "find_order",
     "handle_notification",
     "is_paid",
     "lookup_company",
-    "mark_closed",
-    "mark_paid",
     "maybe_sync",
+    "out_of_service",
     "pay",
     "place_order",
-    "record_event",
+    "plan_refund",
+    "refresh_refunds",
+    "refundable_positions",
+    "refunds_of",
     "registry_company",
-    "retry_on_conflict",
-    "settle_seconds",
+    "run_pass",
     "sync_payment",
 ]

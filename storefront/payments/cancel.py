@@ -17,23 +17,24 @@ from ..extensions import db
 from ..invoicebox import ApiError, InvoiceboxError, UnknownOutcome, ValidationError
 from ..invoicebox import Order as RemoteOrder
 from ..models import Order, Payment, StaffUser
-from ..states import OrderStatus, transition
-from .events import record_event
-from .locking import locked, retry_on_conflict
-from .sync import (
-    CANCELED_STATUSES,
+from ..states import (
+    ORDER_CANCELABLE,
+    ORDER_PAID,
     PAYMENT_PAYABLE,
-    apply_gateway_order,
-    mark_closed,
-    payments_of,
-    sync_payment,
+    OrderStatus,
+    PaymentStatus,
+    payment_status_for,
+    transition,
 )
+from .events import EventKind, record_event
+from .locking import locked, retry_on_conflict
+from .sync import payments_of, sync_payment
+from .transitions import apply_gateway_order, mark_closed
 
-__all__ = ["CANCELABLE", "CancelOutcome", "cancel_order"]
+__all__ = ["CancelOutcome", "cancel_order"]
 
 log = logging.getLogger(__name__)
 
-CANCELABLE = (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
 ROUNDS = 3
 
 
@@ -43,8 +44,9 @@ class CancelOutcome:
     message: str  # for staff, in plain words
 
 
-def cancel_order(order: Order, staff: StaffUser) -> CancelOutcome:
-    """Cancel ``order`` and every payable Invoicebox order of it; commits.
+def cancel_order(order: Order, staff: StaffUser, reason: str = "") -> CancelOutcome:
+    """Cancel ``order`` and every payable Invoicebox order of it; commits. ``reason`` is
+    what staff gave, kept with the cancel in the order's history.
 
     Each round decides under the order's lock, commits, then DELETEs the payable
     Invoicebox orders with no transaction open; the shop order is canceled only in a
@@ -60,7 +62,7 @@ def cancel_order(order: Order, staff: StaffUser) -> CancelOutcome:
                for p in payments_of(order_id)):
             sync_payment(order)  # adopts an attempt whose creation had an unknown outcome
         order = locked(Order, order_id)
-        if OrderStatus(order.status) not in CANCELABLE:
+        if order.status not in ORDER_CANCELABLE:
             db.session.commit()
             return CancelOutcome(False, "Only an unpaid order can be canceled; "
                                         "a paid one is refunded instead.")
@@ -68,8 +70,10 @@ def cancel_order(order: Order, staff: StaffUser) -> CancelOutcome:
                    if p.status in PAYMENT_PAYABLE]
         if not payable:
             transition(order, OrderStatus.CANCELED)
-            record_event(order, "canceled", f"Order {order.number} canceled by staff.",
-                         staff_id=staff_id)
+            because = f" Reason: {reason.strip()}" if reason.strip() else ""
+            record_event(order, EventKind.ORDER_CANCELED,
+                         f"Order {order.number} canceled by staff.{because}",
+                         staff_id=staff_id, data={"reason": reason.strip()} if because else None)
             number = order.number
             db.session.commit()
             log.info("order %s canceled by staff %s", number, staff_id)
@@ -115,10 +119,11 @@ def _cancel_payment(order_id: int, payment_id: int, invoicebox_id: str) -> Cance
 
 
 def _apply(order_id: int, payment_id: int, remote: RemoteOrder) -> CancelOutcome | None:
-    if remote.status in CANCELED_STATUSES:
-        retry_on_conflict(lambda: mark_closed(db.session.get(Payment, payment_id), "canceled"))
+    reported = payment_status_for(remote.status)
+    if reported == PaymentStatus.CANCELED:
+        retry_on_conflict(lambda: mark_closed(db.session.get(Payment, payment_id), reported))
         return None
-    if remote.status == "created":
+    if reported == PaymentStatus.CREATED:
         return CancelOutcome(False, "Invoicebox did not cancel the order; it can still be "
                                     "paid. Try again.")
     # Paid or expired in the meantime: apply that as a status check would.
@@ -135,10 +140,10 @@ def _explain(order_id: int) -> CancelOutcome:
     """Why Invoicebox would not cancel, from the status it reported (now applied)."""
     order = db.session.get(Order, order_id, populate_existing=True)
     status = OrderStatus(order.status)
-    if status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED):
+    if status in ORDER_PAID:
         return CancelOutcome(False, "Invoicebox would not cancel the order: the buyer has "
                                     "already paid. It is now marked paid; refund it instead.")
-    if status in CANCELABLE:
+    if status in ORDER_CANCELABLE:
         return CancelOutcome(False, "Invoicebox would not cancel the order: its payment is "
                                     f"{_payment_state(order)} there. The order was synced; "
                                     "cancel it again to close it in the shop.")

@@ -47,8 +47,8 @@ from ..invoicebox import (
 )
 from ..invoicebox import Order as GatewayOrder
 from ..models import Order, Payment, now_utc
-from ..states import OrderStatus, PaymentStatus, transition
-from .events import record_event
+from ..states import ORDER_OPEN, ORDER_PAID, PAYMENT_PAYABLE, PaymentStatus, transition
+from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
 from .order_request import create_request
 from .orders import (
@@ -59,7 +59,7 @@ from .orders import (
     find_order,
     place_order,
 )
-from .sync import PAYMENT_PAYABLE, adopt, apply_gateway_order, is_paid
+from .transitions import adopt, apply_gateway_order, is_paid
 
 # Order placement (orders.py) started out in this module; its names stay importable here.
 __all__ = [
@@ -72,12 +72,10 @@ __all__ = [
     "find_order",
     "pay",
     "place_order",
-    "settle_seconds",
 ]
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = gateway.CONNECT_TIMEOUT
 ROUNDS = 3  # at most: learn the current attempt expired, open the next, wait for it
 AWAIT_SECONDS = 10.0  # how long a press of Pay waits for another press's create
 AWAIT_POLL_SECONDS = 0.1
@@ -115,15 +113,6 @@ def pay(order: Order) -> PaymentResult:
     return PaymentResult(Outcome.CHECKING)
 
 
-def settle_seconds() -> float:
-    """How long after sending a create the gateway may still be working on it.
-
-    The request is abandoned after the write timeout; allow the gateway as long again
-    (plus the connect timeout) to finish before believing the order was never created.
-    """
-    return 2 * float(current_app.config["INVOICEBOX_WRITE_TIMEOUT"]) + CONNECT_TIMEOUT
-
-
 # -- deciding, under the order's lock -----------------------------------------------------
 
 Step = Callable[[], "PaymentResult | None"]
@@ -142,12 +131,9 @@ def _decide(order_id: int) -> PaymentResult | Step:
     """
     db.session.commit()  # whatever the caller read is stale: start afresh, lock first
     order = locked(Order, order_id)
-    if is_paid(order):
+    if order.status not in ORDER_OPEN:
         db.session.commit()
-        return PaymentResult(Outcome.PAID)
-    if order.status in (OrderStatus.CANCELED, OrderStatus.REFUNDED):
-        db.session.commit()
-        return PaymentResult(Outcome.CLOSED)
+        return PaymentResult(Outcome.PAID if order.status in ORDER_PAID else Outcome.CLOSED)
     current = _payable_attempt(order)
     if current is None:
         return _open_attempt(order)
@@ -156,7 +142,7 @@ def _decide(order_id: int) -> PaymentResult | Step:
         invoicebox_id = current.invoicebox_order_id or ""
         db.session.commit()
         return lambda: _check_created(order_id, payment_id, invoicebox_id)
-    in_flight = current.error is None and _age(current) < settle_seconds()
+    in_flight = current.error is None and _age(current) < gateway.in_flight_seconds()
     merchant_order_id = current.merchant_order_id
     db.session.commit()
     if in_flight:
@@ -194,7 +180,7 @@ def _open_attempt(order: Order) -> Step:
         log.error("order %s: a second payable attempt was refused", order_id)
         return lambda: None
     record_event(
-        order, "payment_started",
+        order, EventKind.PAYMENT_STARTED,
         f"Attempt {attempt} ({payment.merchant_order_id}) sent to Invoicebox.",
         data={"payment_id": payment.id},
     )
@@ -224,7 +210,7 @@ def _create(order_id: int, payment_id: int, request: CreateOrderRequest) -> Paym
         order, payment = _lock_both(order_id, payment_id)
         if adopt(payment, remote):
             record_event(
-                order, "payment_created",
+                order, EventKind.PAYMENT_CREATED,
                 f"Invoicebox order {remote.id} created for attempt {payment.attempt}.",
                 data={"payment_id": payment.id, "invoicebox_order_id": remote.id},
             )
@@ -244,7 +230,7 @@ def _after_rejection(order_id: int, payment_id: int, exc: InvoiceboxError) -> Pa
         transition(payment, PaymentStatus.FAILED)
         payment.error = str(exc)
         record_event(
-            order, "payment_failed",
+            order, EventKind.PAYMENT_FAILED,
             f"Invoicebox did not create attempt {payment.attempt}: "
             f"{exc.code or type(exc).__name__}.",
             data={"payment_id": payment.id, "code": exc.code, "request_id": exc.request_id},
@@ -261,7 +247,8 @@ def _after_unknown(order_id: int, payment_id: int, exc: UnknownOutcome) -> Payme
 
     A 500 is the API's own answer after its handler gave up, so the order can be looked
     up at once and, if absent, believed absent. Silence, 502, 503 or 504 may come from a
-    proxy while the API is still working: that attempt waits for :func:`settle_seconds`.
+    proxy while the API is still working: that attempt waits for
+    :func:`~storefront.gateway.in_flight_seconds`.
     """
     merchant_order_id = ""
 
@@ -271,7 +258,7 @@ def _after_unknown(order_id: int, payment_id: int, exc: UnknownOutcome) -> Payme
         merchant_order_id = payment.merchant_order_id
         payment.error = str(exc)
         record_event(
-            order, "payment_unknown",
+            order, EventKind.PAYMENT_UNKNOWN,
             f"No clear answer from Invoicebox for attempt {payment.attempt}: "
             f"{_what_came_back(exc)}; it will be looked up before any retry.",
             data={"payment_id": payment.id, "http_status": exc.http_status,
@@ -281,7 +268,7 @@ def _after_unknown(order_id: int, payment_id: int, exc: UnknownOutcome) -> Payme
     retry_on_conflict(apply)
     log.warning("order %s: unknown outcome: %s", merchant_order_id, exc)
     if exc.http_status == 500:
-        result = _reconcile(order_id, payment_id, merchant_order_id, settled=True)
+        result = _reconcile(order_id, payment_id, merchant_order_id, absent_is_final=True)
         if result is not None:
             return result
     return PaymentResult(Outcome.UNAVAILABLE)
@@ -332,11 +319,11 @@ def _await_answer(order_id: int, payment_id: int, merchant_order_id: str) -> Pay
 
 
 def _reconcile(order_id: int, payment_id: int, merchant_order_id: str, *,
-               settled: bool = False) -> PaymentResult | None:
+               absent_is_final: bool = False) -> PaymentResult | None:
     """Find a ``pending`` attempt at Invoicebox by its ``merchantOrderId``.
 
     Found: adopt it and carry on with it. Absent: if the gateway may still be working on
-    the request, say so (``CHECKING``); once ``settled``, mark it failed and return None
+    the request, say so (``CHECKING``); once ``absent_is_final``, mark it failed and return None
     so that the next round makes a new attempt.
     """
     with gateway.about(order_id=order_id):
@@ -349,23 +336,30 @@ def _reconcile(order_id: int, payment_id: int, merchant_order_id: str, *,
         _apply(order_id, payment_id, remote, source="reconciliation", adopted=True)
         return _where_to(order_id, payment_id)
 
-    def apply() -> bool:
-        order, payment = _lock_both(order_id, payment_id)
-        if payment.status != PaymentStatus.PENDING:
-            return True  # answered meanwhile: decide again
-        if not settled and _age(payment) < settle_seconds():
-            return False
-        transition(payment, PaymentStatus.FAILED)
-        payment.error = "Not found at Invoicebox after an unknown outcome: it was never created."
-        record_event(
-            order, "payment_failed",
-            f"Attempt {payment.attempt} ({payment.merchant_order_id}) was never created at "
-            "Invoicebox.",
-            data={"payment_id": payment.id},
-        )
-        return True
+    if retry_on_conflict(lambda: settle_absent(order_id, payment_id,
+                                               absent_is_final=absent_is_final)):
+        return None
+    return PaymentResult(Outcome.CHECKING)
 
-    return None if retry_on_conflict(apply) else PaymentResult(Outcome.CHECKING)
+
+def settle_absent(order_id: int, payment_id: int, *, absent_is_final: bool = False) -> bool:
+    """A ``pending`` attempt that Invoicebox does not know: mark it failed, unless the
+    gateway may still be working on it. True when it is no longer pending. The caller
+    commits (or runs it in :func:`~.locking.retry_on_conflict`)."""
+    order, payment = _lock_both(order_id, payment_id)
+    if payment.status != PaymentStatus.PENDING:
+        return True  # answered meanwhile: decide again
+    if not absent_is_final and _age(payment) < gateway.in_flight_seconds():
+        return False
+    transition(payment, PaymentStatus.FAILED)
+    payment.error = "Not found at Invoicebox after an unknown outcome: it was never created."
+    record_event(
+        order, EventKind.PAYMENT_FAILED,
+        f"Attempt {payment.attempt} ({payment.merchant_order_id}) was never created at "
+        "Invoicebox.",
+        data={"payment_id": payment.id},
+    )
+    return True
 
 
 def _apply(order_id: int, payment_id: int, remote: GatewayOrder, *, source: str,
@@ -374,7 +368,7 @@ def _apply(order_id: int, payment_id: int, remote: GatewayOrder, *, source: str,
         order, payment = _lock_both(order_id, payment_id)
         if adopted and payment.status == PaymentStatus.PENDING:
             record_event(
-                order, "payment_adopted",
+                order, EventKind.PAYMENT_ADOPTED,
                 f"Attempt {payment.attempt} exists at Invoicebox as order {remote.id}; "
                 "using it.",
                 data={"payment_id": payment.id},

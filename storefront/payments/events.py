@@ -3,31 +3,45 @@
 The staff timeline reads these rows, so the messages are written for people. They name
 orders, payment attempts and Invoicebox ids, never personal data, tokens or keys.
 
-Kinds written by the buyer's side of the shop:
-
-``placed``               the buyer's order was saved
-``payment_started``      a payment attempt was saved, about to be sent to Invoicebox
-``payment_created``      Invoicebox created the order; the buyer can pay
-``payment_adopted``      an attempt with an unknown outcome turned out to exist
-``payment_failed``       Invoicebox refused the attempt, or it provably never existed
-``payment_unknown``      no clear answer from Invoicebox; to be reconciled
-``paid``                 the payment was confirmed (notification or status check)
-``payment_canceled``     Invoicebox reports the attempt canceled
-``payment_expired``      Invoicebox reports the attempt expired
-``notification_rejected`` a signed notification about this order was answered with an error
+Each row's ``kind`` is one of :class:`EventKind`.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from ..extensions import db
 from ..models import Order, OrderEvent
 
 
+class EventKind(StrEnum):
+    """What happened to an order. These are the shop's own words, stored with each event:
+    a kind that spells like a status (``payment_canceled``) names the event, not the
+    status."""
+
+    PLACED = "placed"  # the buyer's order was saved
+    PAYMENT_STARTED = "payment_started"  # an attempt was saved, about to be sent
+    PAYMENT_CREATED = "payment_created"  # Invoicebox created it; the buyer can pay
+    PAYMENT_ADOPTED = "payment_adopted"  # an attempt with an unknown outcome exists after all
+    PAYMENT_FAILED = "payment_failed"  # refused by Invoicebox, or provably never made
+    PAYMENT_UNKNOWN = "payment_unknown"  # no clear answer; looked up before any retry
+    PAID = "paid"  # the payment was confirmed (notification or status check)
+    PAYMENT_CANCELED = "payment_canceled"  # Invoicebox reports the attempt canceled
+    PAYMENT_EXPIRED = "payment_expired"  # Invoicebox reports the attempt expired
+    NOTIFICATION_REJECTED = "notification_rejected"  # a signed notification got an error
+    ORDER_CANCELED = "order_canceled"  # staff canceled the order
+    ORDER_STATUS = "status"  # the order became partially refunded or refunded
+    REFUND_CREATED = "refund_created"  # Invoicebox accepted a refund
+    REFUND_COMPLETED = "refund_completed"  # the money is back with the buyer
+    REFUND_CANCELED = "refund_canceled"  # Invoicebox canceled a refund
+    REFUND_REJECTED = "refund_rejected"  # refused, or provably never made
+    REFUND_UNCONFIRMED = "refund_unconfirmed"  # sent; Invoicebox's answer was lost
+
+
 def record_event(
     order: Order,
-    kind: str,
+    kind: EventKind,
     message: str,
     *,
     staff_id: int | None = None,
@@ -35,7 +49,7 @@ def record_event(
 ) -> OrderEvent:
     """Add an event to ``order``'s history in the current session; the caller commits.
 
-    ``kind`` is a short machine-readable label (see the module docstring), ``message``
+    ``kind`` says what happened, ``message``
     a sentence for the staff timeline, ``staff_id`` the staff member who acted (None
     for the buyer, Invoicebox or the shop itself) and ``data`` any JSON-able details.
     A new order is flushed first so that the event can point at it.

@@ -1,8 +1,8 @@
 """Applying a payment notification from Invoicebox (CONTRACT §5), check by check.
 
 :func:`handle_notification` takes the raw body and the ``X-Signature`` header and returns
-the :class:`Reply` to send, always with HTTP 200. The checks run in the order of §5.9;
-the first that fails decides the reply:
+the :class:`~storefront.invoicebox.NotificationReply` to send, always with HTTP 200. The
+checks run in the order of §5.9; the first that fails decides the reply:
 
 ==  ==========================================================  ======================
  1  body larger than :data:`MAX_BODY_BYTES` (not even read)      ``signature_error``
@@ -26,15 +26,20 @@ the first that fails decides the reply:
 10  any unexpected failure (rolled back, so the gateway retries) ``out_of_service``
 ==  ==========================================================  ======================
 
-Every notification is stored as a :class:`~storefront.models.Notification` row (raw
-body, signature verdict, the ids it names, the reply, whether it changed anything): in
-the same transaction as the change it made, so no change is ever without its record, or
-in a commit of its own when it was refused early or its transaction failed. Ids are
-only read from bodies whose signature was valid. If storing fails the reply becomes
-``out_of_service`` so the gateway sends it again.
+Every notification with a valid signature is stored as a
+:class:`~storefront.models.Notification` row (raw body, its size and sha256, the ids it
+names, the reply, whether it changed anything): in the same transaction as the change it
+made, so no change is ever without its record, or in a commit of its own when its
+transaction failed. Ids are only read from bodies whose signature was valid. If storing
+fails the reply becomes ``out_of_service`` so the gateway sends it again.
+
+A notification whose signature could not be verified comes from anybody, so what it
+gets written is bounded (:mod:`.unverified`): it is counted in its hour's row, and within
+the hour's budget kept as a row too, with its whole body or only its size, sha256 and
+first bytes; beyond the budget, only the count. Its reply is the same either way.
 
 The one exception is a verified, byte-identical copy of a notification that already
-settled its payment as paid: the worker remembers those (:mod:`.settled`) and answers
+found its payment completed: the worker remembers those (:mod:`.replays`) and answers
 the copy ``success`` without a query. The request's log line names it (``replay``, the
 order and the Invoicebox order), but it is not stored again: its bytes are those of the
 stored first copy.
@@ -53,53 +58,33 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..invoicebox import parse_datetime, verify_signature
-from ..models import Notification, Order, Payment
-from ..request_log import note
-from ..states import PaymentStatus
-from .events import record_event
-from .settled import Settled, SettledNotifications
-from .sync import (
-    CANCELED_STATUSES,
-    PAID_STATUSES,
-    PaidResult,
-    amount_matches,
-    is_paid,
-    mark_closed,
-    mark_paid,
-    retry_on_conflict,
+from ..invoicebox import (
+    MONITORING_ID,
+    NotificationReply,
+    ReplyCode,
+    parse_datetime,
+    verify_signature,
 )
+from ..models import Notification, Order, Payment, now_utc
+from ..request_log import note
+from ..states import PaymentStatus, payment_status_for
+from .events import EventKind, record_event
+from .locking import retry_on_conflict
+from .replays import Remembered, ReplayMemory
+from .transitions import CLOSED, PaidResult, amount_matches, is_paid, mark_closed, mark_paid
+from .unverified import Budget, keep_within_budget
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
-MONITORING_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The JSON answer to the gateway: ``{"status": "success"}`` or an error with a code."""
-
-    status: str
-    code: str | None = None
-    message: str | None = None
-
-    @classmethod
-    def error(cls, code: str, message: str) -> Reply:
-        return cls("error", code, message[:500])
-
-    def as_json(self) -> dict[str, str]:
-        if self.status == "success":
-            return {"status": "success"}
-        return {"status": "error", "code": self.code or "out_of_service",
-                "message": self.message or ""}
-
-
-SUCCESS = Reply("success")
+REPLAYS = "storefront.notification_replays"  # the app.extensions key of the memory
+Reply = NotificationReply  # a short name for the one reply type used throughout
+SUCCESS = NotificationReply.success()
 
 
 def out_of_service(message: str = "Temporary failure; please retry.") -> Reply:
-    return Reply.error("out_of_service", message)
+    """The one reply Invoicebox answers by sending the notification again."""
+    return Reply.error(ReplyCode.OUT_OF_SERVICE, message)
 
 
 @dataclass
@@ -114,8 +99,8 @@ class _Record:
     order_id: int | None = None
     payment_id: int | None = None
     applied: bool = False
-    settled: bool = False  # the payment is completed: every identical copy gets `success`
-    replayed: bool = False  # answered from the worker's memory of settled notifications
+    completed: bool = False  # the payment is completed: every identical copy gets `success`
+    replayed: bool = False  # answered from the worker's memory of such notifications
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -130,14 +115,13 @@ def handle_notification(body: bytes | None, signature: str | None) -> Reply:
         reply = _verify(body, signature, record)
         if reply is not None:
             reply = _store(record, reply)
-        elif (settled := _settled().recall(record.raw_body)) is not None:
-            reply = _replayed(record, settled)
+        elif (remembered := _replays().recall(record.raw_body)) is not None:
+            reply = _replayed(record, remembered)
         else:
-            # The change and its record commit together: no payment without its notification.
-            reply = retry_on_conflict(lambda: _keep(record, _apply(record.raw_body, record)))
-            if record.settled:  # committed: from now on a copy can be answered from memory
-                _settled().remember(
-                    record.raw_body, Settled(record.invoicebox_order_id, record.order_id))
+            reply = retry_on_conflict(lambda: _apply_and_keep(record))  # commits
+            if record.completed:  # committed: from now on a copy is answered from memory
+                _replays().remember(
+                    record.raw_body, Remembered(record.invoicebox_order_id, record.order_id))
     except Exception:
         log.exception("notification %s: failed while applying", record.invoicebox_order_id)
         db.session.rollback()
@@ -147,39 +131,51 @@ def handle_notification(body: bytes | None, signature: str | None) -> Reply:
     return reply
 
 
+def _apply_and_keep(record: _Record) -> Reply:
+    """The one transaction of a verified notification: the change it makes and its row,
+    so that no payment is ever without its notification. The caller commits it."""
+    reply = _apply(record.raw_body, record)
+    db.session.add(_notification_row(record, reply))
+    return reply
+
+
 def _verify(body: bytes | None, signature: str | None, record: _Record) -> Reply | None:
     """Step 1: the signature, before anything is read from the body."""
     if body is None:
-        return Reply.error("signature_error", f"Body larger than {MAX_BODY_BYTES} bytes; not read.")
+        return Reply.error(ReplyCode.SIGNATURE_ERROR,
+                           f"Body larger than {MAX_BODY_BYTES} bytes; not read.")
     key = current_app.config.get("INVOICEBOX_NOTIFICATION_KEY") or ""
     if not key:
         log.error("INVOICEBOX_NOTIFICATION_KEY is empty: notifications cannot be verified")
         return out_of_service("The shop cannot verify notifications right now.")
     if not signature:
-        return Reply.error("signature_error", "X-Signature header is missing.")
+        return Reply.error(ReplyCode.SIGNATURE_ERROR, "X-Signature header is missing.")
     algorithm = current_app.config["INVOICEBOX_SIGNATURE_ALGORITHM"]
     if not verify_signature(body, signature, key, algorithm):
-        return Reply.error("signature_error", "X-Signature does not match the body.")
+        return Reply.error(ReplyCode.SIGNATURE_ERROR, "X-Signature does not match the body.")
     record.signature_valid = True
     return None
 
 
-def _settled() -> SettledNotifications:
-    return current_app.extensions.setdefault(
-        "storefront.settled_notifications", SettledNotifications()
-    )
+def _replays() -> ReplayMemory:
+    """This worker's memory of notifications that completed their payment."""
+    memory = current_app.extensions.get(REPLAYS)
+    if memory is None:
+        memory = current_app.extensions.setdefault(REPLAYS, ReplayMemory())
+    return memory
 
 
-def _replayed(record: _Record, settled: Settled) -> Reply:
-    """A verified copy of a notification that settled its payment: `success`, no query."""
-    record.invoicebox_order_id, record.order_id = settled.invoicebox_order_id, settled.order_id
+def _replayed(record: _Record, remembered: Remembered) -> Reply:
+    """A verified copy of a notification that completed its payment: `success`, no query."""
+    record.invoicebox_order_id = remembered.invoicebox_order_id
+    record.order_id = remembered.order_id
     record.replayed = True
     return SUCCESS
 
 
 def _apply(body: bytes, record: _Record) -> Reply:
     """Steps 2-9, for a body with a valid signature. Runs inside one transaction."""
-    record.applied = record.settled = False  # this may be a second run after a lost race
+    record.applied = record.completed = False  # this may be a second run after a lost race
     try:
         # Decimal keeps the amount exactly as sent: 2790.67 stays 2790.67.
         data = json.loads(body, parse_float=Decimal)
@@ -194,7 +190,7 @@ def _apply(body: bytes, record: _Record) -> Reply:
     record.gateway_status = status
 
     if _text(data.get("merchantId")) != current_app.config["INVOICEBOX_MERCHANT_ID"]:
-        return Reply.error("order_not_found", "Unknown merchantId.")
+        return Reply.error(ReplyCode.ORDER_NOT_FOUND, "Unknown merchantId.")
     if gateway_id == MONITORING_ID:
         return SUCCESS
 
@@ -203,45 +199,49 @@ def _apply(body: bytes, record: _Record) -> Reply:
         other = _payment_by(Payment.merchant_order_id, merchant_order_id)
         if other is not None and is_paid(other.order):
             record.order_id = other.order_id
-            return Reply.error("order_already_paid", "The order is already paid.")
-        return Reply.error("order_not_found", "No order with this id.")
+            return Reply.error(ReplyCode.ORDER_ALREADY_PAID, "The order is already paid.")
+        return Reply.error(ReplyCode.ORDER_NOT_FOUND, "No order with this id.")
     order = payment.order
     record.order_id, record.payment_id = order.id, payment.id
     if merchant_order_id != payment.merchant_order_id:
-        return _reject(order, "order_not_found", "merchantOrderId does not match the order.")
+        return _reject(order, ReplyCode.ORDER_NOT_FOUND,
+                       "merchantOrderId does not match the order.")
 
-    if status in CANCELED_STATUSES or status == "expired":
-        record.applied = mark_closed(payment, status)
+    reported = payment_status_for(status)
+    if reported in CLOSED:
+        record.applied = mark_closed(payment, reported)
+        _checked(payment)
         return SUCCESS
-    if status not in PAID_STATUSES:
-        return _reject(order, "order_wrong_status", f"Status {status!r} is not handled.")
+    if reported != PaymentStatus.COMPLETED:
+        return _reject(order, ReplyCode.ORDER_WRONG_STATUS, f"Status {status!r} is not handled.")
     if is_paid(order) and payment.status != PaymentStatus.COMPLETED:
         db.session.refresh(payment)  # read after the order: was it this payment that paid?
     if payment.status == PaymentStatus.COMPLETED:
-        record.settled = True
+        record.completed = True
         return SUCCESS
     if is_paid(order):
-        return _reject(order, "order_already_paid", "The order is already paid.")
+        return _reject(order, ReplyCode.ORDER_ALREADY_PAID, "The order is already paid.")
     if not amount_matches(payment, _number(data.get("amount")), _text(data.get("currencyId"))):
-        return _reject(order, "order_wrong_amount", "Amount or currency does not match.")
+        return _reject(order, ReplyCode.ORDER_WRONG_AMOUNT, "Amount or currency does not match.")
 
     result = mark_paid(payment, paid_at=_paid_at(data), source="notification")
+    _checked(payment)
     if result is PaidResult.APPLIED:
-        record.applied = record.settled = True
+        record.applied = record.completed = True
         return SUCCESS
     if result is PaidResult.REPLAY:
-        record.settled = True
+        record.completed = True
         return SUCCESS
     if result is PaidResult.ORDER_ALREADY_PAID:
-        return _reject(order, "order_already_paid", "The order is already paid.")
+        return _reject(order, ReplyCode.ORDER_ALREADY_PAID, "The order is already paid.")
     log.error("order %s: paid at Invoicebox but %s in the shop", order.number, payment.status)
-    return _reject(order, "order_wrong_status", "The payment cannot be marked paid.")
+    return _reject(order, ReplyCode.ORDER_WRONG_STATUS, "The payment cannot be marked paid.")
 
 
-def _reject(order: Order, code: str, message: str) -> Reply:
+def _reject(order: Order, code: ReplyCode, message: str) -> Reply:
     """An error reply about a known order, noted in its history for the staff."""
-    record_event(order, "notification_rejected", f"Notification answered {code}: {message}",
-                 data={"code": code})
+    record_event(order, EventKind.NOTIFICATION_REJECTED,
+                 f"Notification answered {code}: {message}", data={"code": code.value})
     return Reply.error(code, message)
 
 
@@ -283,16 +283,15 @@ def _log(record: _Record, reply: Reply) -> None:
     )
 
 
-def _keep(record: _Record, reply: Reply) -> Reply:
-    """Add the notification and our verdict to the current transaction."""
-    db.session.add(_notification_row(record, reply))
-    return reply
-
-
 def _store(record: _Record, reply: Reply) -> Reply:
-    """Keep the notification and our verdict, in a commit of its own."""
+    """Keep the notification and our verdict, in a commit of its own; an unverified one
+    only as far as the hour's budget allows."""
     try:
-        db.session.add(_notification_row(record, reply))
+        row = _notification_row(record, reply)
+        if record.signature_valid:
+            db.session.add(row)
+        else:
+            keep_within_budget(row, Budget.from_config(current_app.config))
         db.session.commit()
     except Exception:
         log.exception("notification %s: could not be stored", record.invoicebox_order_id)
@@ -305,8 +304,8 @@ def _notification_row(record: _Record, reply: Reply) -> Notification:
     def clip(value: str | None, size: int) -> str | None:
         return value[:size] if value else None
 
-    return Notification(
-        raw_body=record.raw_body,
+    return Notification.of_body(
+        record.raw_body,
         signature_valid=record.signature_valid,
         invoicebox_order_id=clip(record.invoicebox_order_id, 64),
         merchant_order_id=clip(record.merchant_order_id, 256),
@@ -318,3 +317,9 @@ def _notification_row(record: _Record, reply: Reply) -> Notification:
         reply_message=reply.message,
         applied=record.applied,
     )
+
+
+def _checked(payment: Payment) -> None:
+    """Record that a notification brought news of ``payment`` (its row is locked now)."""
+    db.session.execute(db.update(Payment).where(Payment.id == payment.id)
+                       .values(checked_at=now_utc(), checked_by="notification"))

@@ -28,7 +28,7 @@ def create_request(order: Order, payment: Payment) -> CreateOrderRequest:
         amount=kopecks_to_decimal(order.amount),
         vat_amount=kopecks_to_decimal(order.vat_amount),
         currency_id=order.currency,
-        language_id=config["STOREFRONT_PAYMENT_LANGUAGE"],
+        language_id=order.language,
         expiration_date=payment.expires_at,
         customer=_customer(order),
         notification_url=_public_url("notifications.receive"),

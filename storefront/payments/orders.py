@@ -16,7 +16,6 @@ import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -25,24 +24,11 @@ from ..invoicebox import Basket, decimal_to_kopecks, kopecks_to_decimal
 from ..models import Order, OrderLine, now_utc
 from ..request_log import note
 from ..states import OrderStatus
-from .events import record_event
+from .events import EventKind, record_event
 
 log = logging.getLogger(__name__)
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
-
-
-class Priced(Protocol):
-    """What the basket needs of a line: a cart line draft or a saved order line."""
-
-    sku: str
-    name: str
-    unit_price: int
-    quantity: int
-    vat_code: str
-    item_type: str
-    measure: str
-    measure_code: str
 
 
 @dataclass(frozen=True)
@@ -62,7 +48,12 @@ class LineDraft:
 
 @dataclass(frozen=True)
 class CustomerDetails:
-    """The payer, as validated by the checkout form. ``phone`` is digits only."""
+    """The payer, as validated by the checkout form. ``phone`` is digits only.
+
+    ``language`` is the one the buyer shopped in: later mail and Invoicebox's payment page
+    speak it. ``consent_version`` names the privacy policy the buyer agreed to (152-FZ);
+    the order keeps it with the time the order was placed.
+    """
 
     type: str  # "private" | "legal"
     name: str
@@ -71,14 +62,17 @@ class CustomerDetails:
     inn: str | None = None
     kpp: str | None = None
     address: str | None = None
+    language: str = "ru"
+    consent_version: str | None = None
 
 
 class EmptyCart(Exception):
     """Checkout was asked to place an order with no lines."""
 
 
-def basket_for(lines: Iterable[Priced]) -> Basket:
-    """The Invoicebox basket for these lines: the gateway's own VAT arithmetic (§3.3)."""
+def basket_for(lines: Iterable[LineDraft | OrderLine]) -> Basket:
+    """The Invoicebox basket for these lines (a cart's drafts, or an order's saved lines,
+    which have the same fields): the gateway's own VAT arithmetic (§3.3)."""
     basket = Basket()
     for line in lines:
         basket.add(
@@ -128,7 +122,7 @@ def place_order(
         db.session.add(order)
         try:
             db.session.flush()
-            record_event(order, "placed", f"Order {order.number} placed by the buyer.")
+            record_event(order, EventKind.PLACED, f"Order {order.number} placed by the buyer.")
             db.session.commit()
         except IntegrityError:
             # The same form submitted concurrently (found above on the next round), or,
@@ -154,6 +148,9 @@ def _new_order(lines: Sequence[LineDraft], customer: CustomerDetails, token: str
         customer_inn=customer.inn,
         customer_kpp=customer.kpp,
         customer_address=customer.address,
+        language=customer.language,
+        consent_at=now_utc() if customer.consent_version else None,
+        consent_version=customer.consent_version,
         currency="RUB",
         amount=decimal_to_kopecks(basket.amount),
         vat_amount=decimal_to_kopecks(basket.vat_amount),

@@ -11,45 +11,44 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.orm import selectinload
+
 from .. import gateway
 from ..extensions import db
 from ..invoicebox import Refund as RemoteRefund
 from ..invoicebox import decimal_to_kopecks, kopecks_to_decimal
 from ..models import Order, Refund, now_utc
-from ..states import OrderStatus, RefundStatus, can_transition, transition
-from .checkout import settle_seconds
-from .events import record_event
+from ..states import (
+    ORDER_REFUNDABLE,
+    REFUND_OPEN,
+    OrderStatus,
+    RefundStatus,
+    can_transition,
+    refund_status_for,
+    transition,
+)
+from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
 
 __all__ = [
     "REFRESH_INTERVAL",
-    "REFUNDABLE",
     "Reconciled",
     "apply_remote",
     "reconcile_pending",
     "refresh_refunds",
     "refunds_of",
-    "settle_order_status",
+    "mark_refunded",
 ]
 
 log = logging.getLogger(__name__)
 
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 # The order page refreshes unfinished refunds at most this often per order.
 REFRESH_INTERVAL = timedelta(seconds=5)
-_FINAL = {RefundStatus.COMPLETED, RefundStatus.CANCELED, RefundStatus.REJECTED}
-_REMOTE_STATUS = {
-    "created": RefundStatus.CREATED,
-    "completed": RefundStatus.COMPLETED,
-    "canceled": RefundStatus.CANCELED,
-    "cancelled": RefundStatus.CANCELED,
-}
-
-
 def refunds_of(order: Order) -> list[Refund]:
-    """The order's refunds, oldest first."""
+    """The order's refunds, oldest first, with their lines (one query for all the lines)."""
     return list(db.session.execute(
         db.select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
+        .options(selectinload(Refund.lines))
     ).scalars())
 
 
@@ -85,9 +84,9 @@ def refresh_refunds(order: Order, *, force: bool = False) -> bool:
                 changed |= apply_remote(order, refund, found)
             else:
                 log.warning("refund %s of order %s is not one of the shop's", found.id, order_id)
-        counted = [r for r in remote if RefundStatus.CANCELED != refund_status(r.status)]
+        counted = [r for r in remote if refund_status_for(r.status) != RefundStatus.CANCELED]
         refunded = sum(decimal_to_kopecks(r.amount or 0) for r in counted)
-        return settle_order_status(order, order.amount - refunded) or changed
+        return mark_refunded(order, order.amount - refunded) or changed
 
     return retry_on_conflict(apply) or changed
 
@@ -123,12 +122,12 @@ def reconcile_pending(order_id: int, parent_id: str) -> Reconciled:
             if found is not None:
                 apply_remote(order, refund, found)
                 return "changed"
-            if now_utc() - refund.created_at <= timedelta(seconds=settle_seconds()):
+            if now_utc() - refund.created_at <= timedelta(seconds=gateway.in_flight_seconds()):
                 return "unresolved"
             # Not found, and too old to still be on its way: it was never made.
             transition(refund, RefundStatus.REJECTED)
             refund.error = "Invoicebox has no record of this refund: it was not made."
-            record_event(order, "refund_rejected",
+            record_event(order, EventKind.REFUND_REJECTED,
                          f"Refund {refund.merchant_order_id} never reached Invoicebox")
             return "changed"
 
@@ -146,7 +145,7 @@ def apply_remote(order: Order, refund: Refund, remote: RemoteRefund,
     if refund.invoicebox_refund_id is None and remote.id:
         refund.invoicebox_refund_id = remote.id
         changed = True
-    target = refund_status(remote.status)
+    target = refund_status_for(remote.status)
     current = RefundStatus(refund.status)
     if target is None:
         log.warning("refund %s has unknown status %r", refund.merchant_order_id, remote.status)
@@ -160,30 +159,25 @@ def apply_remote(order: Order, refund: Refund, remote: RemoteRefund,
     return True
 
 
-def refund_status(gateway_status: str | None) -> RefundStatus | None:
-    """The shop's status for a refund status Invoicebox reports; None for an unknown one."""
-    return _REMOTE_STATUS.get(gateway_status or "")
-
-
 def _apply_status(order: Order, refund: Refund, target: RefundStatus,
                   staff_id: int | None) -> None:
     transition(refund, target)
     label = f"Refund {refund.merchant_order_id} ({_rub(refund.amount)})"
     if target == RefundStatus.CREATED:
         refund.error = None
-        record_event(order, "refund_created", f"{label} created at Invoicebox",
+        record_event(order, EventKind.REFUND_CREATED, f"{label} created at Invoicebox",
                      staff_id=staff_id, data={"invoicebox_refund_id": refund.invoicebox_refund_id})
     elif target == RefundStatus.COMPLETED:
         refund.completed_at = now_utc()
-        record_event(order, "refund_completed", f"{label} completed: the money is back")
+        record_event(order, EventKind.REFUND_COMPLETED, f"{label} completed: the money is back")
     else:
-        record_event(order, "refund_canceled", f"{label} canceled by Invoicebox")
+        record_event(order, EventKind.REFUND_CANCELED, f"{label} canceled by Invoicebox")
     log.info("refund %s: %s", refund.merchant_order_id, target.value)
 
 
-def settle_order_status(order: Order, remaining: int) -> bool:
+def mark_refunded(order: Order, remaining: int) -> bool:
     """Partially refunded / refunded, from what Invoicebox still lets us refund."""
-    if OrderStatus(order.status) not in REFUNDABLE:
+    if order.status not in ORDER_REFUNDABLE:
         return False
     if remaining <= 0:
         target = OrderStatus.REFUNDED
@@ -194,7 +188,7 @@ def settle_order_status(order: Order, remaining: int) -> bool:
     if order.status == target:
         return False
     transition(order, target)
-    record_event(order, "status", f"Order {target.value.replace('_', ' ')}")
+    record_event(order, EventKind.ORDER_STATUS, f"Order {target.value.replace('_', ' ')}")
     log.info("order %s: %s", order.number, target.value)
     return True
 
@@ -218,7 +212,7 @@ def _claim_refresh(order_id: int, *, force: bool) -> bool:
     claim = db.update(Order).where(Order.id == order_id).values(refunds_checked_at=now)
     if not force:
         unfinished = db.select(Refund.id).where(
-            Refund.order_id == order_id, Refund.status.not_in([s.value for s in _FINAL]))
+            Refund.order_id == order_id, Refund.status.in_(REFUND_OPEN))
         claim = claim.where(unfinished.exists()).where(db.or_(
             Order.refunds_checked_at.is_(None),
             Order.refunds_checked_at <= now - REFRESH_INTERVAL))

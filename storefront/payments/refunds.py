@@ -32,8 +32,8 @@ from ..extensions import db
 from ..invoicebox import ApiError, CreateRefundRequest, InvoiceboxError, UnknownOutcome
 from ..invoicebox import Refund as RemoteRefund
 from ..models import Order, Payment, Refund, RefundLine, StaffUser
-from ..states import OrderStatus, RefundStatus, transition
-from .events import record_event
+from ..states import ORDER_REFUNDABLE, RefundStatus, transition
+from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
 from .refund_plan import (
     LineChoice,
@@ -46,17 +46,15 @@ from .refund_plan import (
 )
 from .refund_sync import (
     REFRESH_INTERVAL,
-    REFUNDABLE,
     apply_remote,
+    mark_refunded,
     reconcile_pending,
     refresh_refunds,
     refunds_of,
-    settle_order_status,
 )
 
 __all__ = [
     "REFRESH_INTERVAL",
-    "REFUNDABLE",
     "LineChoice",
     "RefundError",
     "RefundPlan",
@@ -101,7 +99,7 @@ def create_refund(
     existing = _by_form_token(form_token)
     if existing is not None:
         return _same_form(existing, order)
-    if OrderStatus(order.status) not in REFUNDABLE:
+    if order.status not in ORDER_REFUNDABLE:
         raise RefundError("Only a paid order can be refunded.")
     order_id, skus = order.id, {line.sku for line in order.lines}
     payment = _paid_payment(order)
@@ -160,8 +158,8 @@ def _claim(order_id: int, payment_id: int, plan: RefundPlan,
     if existing is not None:
         db.session.commit()
         return _same_form(existing, order), False
-    settle_order_status(order, sum(position.available for position in positions))
-    if OrderStatus(order.status) not in REFUNDABLE:
+    mark_refunded(order, sum(position.available for position in positions))
+    if order.status not in ORDER_REFUNDABLE:
         db.session.commit()
         raise RefundError("Nothing is left to refund on this order.")
     refund = Refund(
@@ -219,12 +217,12 @@ def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining
     """POST the refund with no transaction open, then apply the answer under the locks."""
     error: InvoiceboxError | None = None
     remote: RemoteRefund | None = None
-    with gateway.about(order_id=order_id, refund_id=refund_id) as calls:
+    with gateway.about(order_id=order_id, refund_id=refund_id):
         try:
             remote = gateway.client().create_refund(request)
         except InvoiceboxError as exc:
             error = exc
-    request_id = calls[-1].request_id if calls else None
+    request_id = remote.request_id if remote is not None else error.request_id
 
     def apply() -> None:
         order = locked(Order, order_id)
@@ -232,20 +230,20 @@ def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining
         refund.request_id = request_id
         if remote is not None:
             apply_remote(order, refund, remote, staff_id=staff_id)
-            settle_order_status(order, remaining)
+            mark_refunded(order, remaining)
         elif isinstance(error, UnknownOutcome):
             refund.error = (
                 "Invoicebox did not answer in time, so it is not known yet whether the "
                 "refund was made. It will be checked by its number before anything else "
                 "is done."
             )
-            record_event(order, "refund_unconfirmed", f"Refund {refund.merchant_order_id} "
+            record_event(order, EventKind.REFUND_UNCONFIRMED, f"Refund {refund.merchant_order_id} "
                          "sent; Invoicebox's answer was lost", staff_id=staff_id)
         elif refund.status == RefundStatus.PENDING:
             # An API refusal, or a request that provably never left: nothing was refunded.
             transition(refund, RefundStatus.REJECTED)
             refund.error = _refusal(error)
-            record_event(order, "refund_rejected", f"Refund {refund.merchant_order_id} "
+            record_event(order, EventKind.REFUND_REJECTED, f"Refund {refund.merchant_order_id} "
                          f"refused: {refund.error}", staff_id=staff_id,
                          data={"code": error.code, "request_id": error.request_id})
 

@@ -1,14 +1,17 @@
 """The buyer's cart: product slugs and quantities in the session, nothing else.
 
 Prices are never stored in the cart or taken from a form: every time the cart is shown
-or checked out, the lines are priced from the catalog in the database, and the totals
-come from the Invoicebox basket arithmetic, so the buyer sees exactly the amount and VAT
-Invoicebox will validate.
+or checked out, the lines are priced from the catalog, and the totals come from the
+Invoicebox basket arithmetic, so the buyer sees exactly the amount and VAT Invoicebox
+will validate. The cart page shows the catalog as the process last read it (at most
+``STOREFRONT_CATALOG_CACHE_SECONDS`` ago, like the catalog and product pages); checkout
+reads the database, and that is what the order is priced from.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import session
@@ -122,15 +125,22 @@ def clear() -> None:
     session.pop(SESSION_KEY, None)
 
 
-def load() -> Cart:
-    """Price the cart from the catalog. Products no longer on sale drop out of it."""
+def load(catalog: Mapping[str, Product] | None = None) -> Cart:
+    """Price the cart from the catalog. Products no longer on sale drop out of it.
+
+    ``catalog`` is the products on sale by slug, when the caller has them (the cart page
+    shows the process's catalog snapshot); without it they are read from the database,
+    as checkout does, so the order is priced from what the database says now.
+    """
     items = quantities()
-    products = {
-        p.slug: p
-        for p in db.session.execute(
-            db.select(Product).where(Product.slug.in_(list(items)), Product.active.is_(True))
-        ).scalars()
-    }
+    if catalog is None:
+        catalog = {
+            p.slug: p
+            for p in db.session.execute(
+                db.select(Product).where(Product.slug.in_(list(items)), Product.active.is_(True))
+            ).scalars()
+        }
+    products = {slug: catalog[slug] for slug in items if slug in catalog}
     if set(items) - set(products):
         _save({slug: qty for slug, qty in items.items() if slug in products})
     chosen = [(products[slug], qty) for slug, qty in items.items() if slug in products]

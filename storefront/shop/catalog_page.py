@@ -3,7 +3,9 @@
 The catalog is the page most visitors see first, and almost all of it is the same for
 everyone: eleven product cards (a query, fifty ``url_for`` calls, the money formatting)
 inside the layout. It is kept for ``STOREFRONT_CATALOG_CACHE_SECONDS`` (default 30; 0
-turns caching off), so a product change shows within that many seconds.
+turns caching off), so a product change shows within that many seconds. The product
+pages and the cart page read the products from the same snapshot (:func:`on_sale`), so
+showing them needs no database; checkout reads the database.
 
 A first visit (an empty session: no cart, no message, not signed in) gets the whole
 page from the cache and no cookie at all. Its "Add to cart" forms carry an empty CSRF
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app, render_template, session
 from flask_wtf.csrf import generate_csrf
@@ -34,6 +37,8 @@ from ..models import Product
 _TOKEN_SLOT = "@@csrf-token-slot@@"
 _GRID_KEY = "storefront.catalog_grid"
 _PAGE_KEY = "storefront.catalog_first_visit"
+_PRODUCTS_KEY = "storefront.catalog_products"
+T = TypeVar("T")
 
 
 def catalog_page() -> str:
@@ -44,7 +49,25 @@ def catalog_page() -> str:
     return page.replace(_TOKEN_SLOT, generate_csrf())
 
 
-def _cached(key: str, render: Callable[[], str]) -> str:
+def on_sale() -> dict[str, Product]:
+    """The products on sale by slug, in catalog order, as read at most the cache time ago.
+
+    They are detached from any database session and shared by the process's requests:
+    read them, never change them or add them to a session.
+    """
+    return _cached(_PRODUCTS_KEY, _read_products)
+
+
+def _read_products() -> dict[str, Product]:
+    products = db.session.execute(
+        db.select(Product).where(Product.active.is_(True)).order_by(Product.position, Product.id)
+    ).scalars().all()
+    for product in products:
+        db.session.expunge(product)
+    return {product.slug: product for product in products}
+
+
+def _cached(key: str, render: Callable[[], T]) -> T:
     ttl = float(current_app.config.get("STOREFRONT_CATALOG_CACHE_SECONDS", 30))
     key = f"{key}.{current_language()}"
     entry = current_app.extensions.get(key)
@@ -56,11 +79,9 @@ def _cached(key: str, render: Callable[[], str]) -> str:
 
 
 def _grid() -> str:
-    products = db.session.execute(
-        db.select(Product).where(Product.active.is_(True)).order_by(Product.position, Product.id)
-    ).scalars().all()
     return render_template(
-        "shop/_product_grid.html", products=products, csrf_token=lambda: _TOKEN_SLOT
+        "shop/_product_grid.html", products=list(on_sale().values()),
+        csrf_token=lambda: _TOKEN_SLOT,
     )
 
 

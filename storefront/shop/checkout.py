@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..i18n import current_language
-from ..models import Order, now_utc
 from ..payments import CustomerDetails, EmptyCart, find_order, pay, place_order
 from . import bp, cart, company
 from .cart import RECENT_ORDERS_KEY
@@ -41,12 +39,10 @@ def checkout():
     order = find_order(checkout_token=token)
     if order is None:
         try:
-            order, created = place_order(current.drafts, _customer(form), token)
+            order, _created = place_order(current.drafts, _customer(form), token)
         except EmptyCart:
             flash(_("Your cart is empty: add something before checking out."), "error")
             return redirect(url_for("shop.view_cart"), 303)
-        if created:
-            _record_language_and_consent(order)
     # The cart now lives on in the order, whichever submission of this form saved it.
     cart.clear()
     _remember(order.public_token)
@@ -63,19 +59,10 @@ def _customer(form: CheckoutForm) -> CustomerDetails:
         inn=form.inn.data if company else None,
         kpp=(form.kpp.data or None) if company else None,
         address=form.address.data if company else None,
+        language=current_language(),
+        # The form is not valid without the consent, so it was given to this version.
+        consent_version=PRIVACY_POLICY_VERSION,
     )
-
-
-def _record_language_and_consent(order: Order) -> None:
-    """Keep the buyer's language and their 152-FZ consent with the order they just placed.
-
-    Written before the order goes to Invoicebox, whose payment page speaks the order's
-    language. The form cannot be valid without the consent, so it was given now.
-    """
-    order.language = current_language()
-    order.consent_at = now_utc()
-    order.consent_version = PRIVACY_POLICY_VERSION
-    db.session.commit()
 
 
 def _remember(public_token: str) -> None:

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..models import Order
 from ..numbers import whole_number
 from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
-from ..states import OrderStatus, PaymentStatus
+from ..states import ORDER_OPEN, PaymentStatus
 from . import bp
 from .formatting import order_status_label
 from .forms import PayForm
@@ -44,8 +44,7 @@ def respond_to_payment(order: Order, result: PaymentResult):
 
 @bp.get("/orders/<token>")
 def order(token: str):
-    found = _order_or_404(token)
-    return _private(render_template("shop/order.html", order=found, **_pay_state(found)))
+    return _order_page(token, "shop/order.html")
 
 
 @bp.post("/orders/<token>/pay")
@@ -54,16 +53,15 @@ def pay_order(token: str):
     return respond_to_payment(found, pay(found))
 
 
+# Where Invoicebox sends the buyer back: the same order, told as a success or a failure.
 @bp.get("/orders/<token>/success")
 def payment_success(token: str):
-    found = _order_or_404(token)
-    return _private(render_template("shop/success.html", order=found, **_pay_state(found)))
+    return _order_page(token, "shop/success.html")
 
 
 @bp.get("/orders/<token>/failed")
 def payment_failed(token: str):
-    found = _order_or_404(token)
-    return _private(render_template("shop/failed.html", order=found, **_pay_state(found)))
+    return _order_page(token, "shop/failed.html")
 
 
 @bp.get("/orders/<token>/status")
@@ -93,6 +91,11 @@ def _order_or_404(token: str) -> Order:
     return found
 
 
+def _order_page(token: str, template: str):
+    found = _order_or_404(token)
+    return _private(render_template(template, order=found, **_pay_state(found)))
+
+
 def _state(order: Order) -> str:
     """Changes whenever the page showing this order would change: the poller reloads then."""
     payment = order.current_payment
@@ -103,12 +106,11 @@ def _state(order: Order) -> str:
 
 def _pay_state(order: Order) -> dict[str, object]:
     payment = order.current_payment
-    payable = order.status in (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
     troubled = payment is not None and payment.status in (PaymentStatus.FAILED,
                                                           PaymentStatus.PENDING)
     return {
         "paid": is_paid(order),
-        "payable": payable,
+        "payable": order.status in ORDER_OPEN,
         "pay_label": gettext("Try again") if troubled else gettext("Pay"),
         # Shown while the Invoicebox order can be paid: after that a new one is made.
         "deadline": (payment.expires_at if payment is not None

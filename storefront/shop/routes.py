@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from ..extensions import csrf, db
 from ..models import Order, Product
-from ..states import OrderStatus
+from ..security import local_path
+from ..states import ORDER_OPEN
 from . import bp, cart
 from .cart import RECENT_ORDERS_KEY
-from .catalog_page import catalog_page
+from .catalog_page import catalog_page, on_sale
 from .formatting import product_name
 from .forms import AddToCartForm, QuantityForm, RemoveForm
 
@@ -24,20 +34,18 @@ def catalog():
 
 @bp.get("/products/<slug>")
 def product(slug: str):
-    item = db.one_or_404(
-        db.select(Product).where(Product.slug == slug, Product.active.is_(True))
-    )
-    return render_template("shop/product.html", product=item, form=AddToCartForm())
+    item = on_sale().get(slug)
+    if item is None:
+        abort(404)
+    return render_template("shop/product.html", product=item)
 
 
 @bp.get("/cart")
 def view_cart():
     return render_template(
         "shop/cart.html",
-        cart=cart.load(),
+        cart=cart.load(on_sale()),
         unpaid_orders=_unpaid_recent_orders(),
-        quantity_form=QuantityForm(),
-        remove_form=RemoveForm(),
     )
 
 
@@ -47,7 +55,7 @@ def add_to_cart():
     if current_app.config["WTF_CSRF_ENABLED"] and not _first_visit_from_this_site():
         csrf.protect()  # Flask-WTF's check, exactly as for every other form
     form = AddToCartForm(meta={"csrf": False})  # any token was checked just above
-    back = _local_path(form.next.data) or url_for("shop.view_cart")
+    back = local_path(form.next.data) or url_for("shop.view_cart")
     if not form.validate():
         flash(_first_error(form), "error")
         return redirect(back, 303)
@@ -91,10 +99,9 @@ def _unpaid_recent_orders() -> list[Order]:
     tokens = [t for t in session.get(RECENT_ORDERS_KEY, []) if isinstance(t, str)][:5]
     if not tokens:
         return []
-    waiting = (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
     return list(db.session.execute(
         db.select(Order)
-        .where(Order.public_token.in_(tokens), Order.status.in_([s.value for s in waiting]))
+        .where(Order.public_token.in_(tokens), Order.status.in_(ORDER_OPEN))
         .order_by(Order.created_at.desc())
     ).scalars())
 
@@ -122,18 +129,6 @@ def _first_visit_from_this_site() -> bool:
 
 def _product_or_404(slug: str) -> Product:
     return db.one_or_404(db.select(Product).where(Product.slug == slug, Product.active.is_(True)))
-
-
-def _local_path(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (never another host), else None."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
 
 
 def _first_error(form) -> str:

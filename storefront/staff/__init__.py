@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from .accounts import load_session_staff
-from .formatting import event_title, status_word, template_helpers
+from .formatting import checked_by, event_title, status_word, template_helpers
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -41,5 +41,6 @@ bp.context_processor(template_helpers)
 # Globals, so that the staff macros imported without context can use them too.
 bp.add_app_template_global(status_word)
 bp.add_app_template_global(event_title)
+bp.add_app_template_global(checked_by)
 
 from . import actions, auth, routes  # noqa: E402,F401  (attach the views)

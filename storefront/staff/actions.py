@@ -17,13 +17,11 @@ from flask_login import current_user
 from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
-from ..payments import record_event
-from ..payments.cancel import CANCELABLE, cancel_order
-from ..payments.refunds import (
-    REFUNDABLE,
+from ..payments import (
     LineChoice,
     RefundError,
     RefundSelection,
+    cancel_order,
     create_refund,
     plan_refund,
     refresh_refunds,
@@ -31,15 +29,12 @@ from ..payments.refunds import (
     refunds_of,
 )
 from ..shop.formatting import money
-from ..states import OrderStatus, RefundStatus
+from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, REFUND_OPEN, RefundStatus
 from . import bp
 from .forms import CancelForm, RefundForm
 from .queries import order_by_number
 
 log = logging.getLogger(__name__)
-
-# Refunds whose outcome may still change on Invoicebox's side: the order page polls.
-UNFINISHED = (RefundStatus.PENDING, RefundStatus.CREATED)
 
 
 def unreachable() -> str:
@@ -50,7 +45,7 @@ def unreachable() -> str:
 def cancel(number: str):
     """Ask why, restate what canceling does, then cancel; the reason goes into the history."""
     order = order_by_number(number)
-    if OrderStatus(order.status) not in CANCELABLE:
+    if order.status not in ORDER_CANCELABLE:
         flash(_("Only an unpaid order can be canceled; a paid one is refunded instead."),
               "error")
         return redirect(url_for("staff.order", number=order.number))
@@ -58,14 +53,7 @@ def cancel(number: str):
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("staff/cancel.html", order=order, form=form), status
-    reason = form.reason.data.strip()
-    outcome = cancel_order(order, current_user)
-    if outcome.canceled:
-        order = db.session.get(Order, order.id)
-        # In English, as every other line of the history; the page translates the kind.
-        record_event(order, "cancel_reason", f"Reason for canceling: {reason}",
-                     staff_id=current_user.id, data={"reason": reason})
-        db.session.commit()
+    outcome = cancel_order(order, current_user, form.reason.data)
     # The service writes fixed sentences in English; the catalogs know them.
     flash(_(outcome.message), "success" if outcome.canceled else "error")
     return redirect(url_for("staff.order", number=order.number))
@@ -75,7 +63,7 @@ def cancel(number: str):
 def refund(number: str):
     """Choose what to refund; then a page restating the amount and lines; then refund."""
     order = order_by_number(number)
-    if OrderStatus(order.status) not in REFUNDABLE:
+    if order.status not in ORDER_REFUNDABLE:
         flash(_("Only a paid order can be refunded."), "error")
         return redirect(url_for("staff.order", number=order.number))
     form = RefundForm()
@@ -135,7 +123,8 @@ def refunds_state(order: Order) -> str:
 
 
 def has_unfinished_refund(refunds: list[Refund]) -> bool:
-    return any(RefundStatus(r.status) in UNFINISHED for r in refunds)
+    """A refund whose outcome may still change on Invoicebox's side: the order page polls."""
+    return any(r.status in REFUND_OPEN for r in refunds)
 
 
 def _selection(form: RefundForm) -> RefundSelection:

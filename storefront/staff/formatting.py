@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from ..payments import EventKind
 from ..shop.formatting import money, when
 from ..shop.validators import format_phone
 
@@ -28,24 +29,23 @@ STATUS_WORDS = {
 
 # A title for each kind of line in an order's history (storefront/payments/events.py).
 EVENT_TITLES = {
-    "placed": _l("Order placed"),
-    "payment_started": _l("Payment started"),
-    "payment_created": _l("Payment page created"),
-    "payment_adopted": _l("Payment found at Invoicebox"),
-    "payment_failed": _l("Payment not created"),
-    "payment_unknown": _l("No clear answer from Invoicebox"),
-    "paid": _l("Paid"),
-    "payment_canceled": _l("Payment canceled"),
-    "payment_expired": _l("Payment expired"),
-    "notification_rejected": _l("Notification rejected"),
-    "canceled": _l("Order canceled"),
-    "cancel_reason": _l("Reason for canceling"),
-    "refund_created": _l("Refund created"),
-    "refund_completed": _l("Refund completed"),
-    "refund_canceled": _l("Refund canceled"),
-    "refund_rejected": _l("Refund refused"),
-    "refund_unconfirmed": _l("Refund unconfirmed"),
-    "status": _l("Status changed"),
+    EventKind.PLACED: _l("Order placed"),
+    EventKind.PAYMENT_STARTED: _l("Payment started"),
+    EventKind.PAYMENT_CREATED: _l("Payment page created"),
+    EventKind.PAYMENT_ADOPTED: _l("Payment found at Invoicebox"),
+    EventKind.PAYMENT_FAILED: _l("Payment not created"),
+    EventKind.PAYMENT_UNKNOWN: _l("No clear answer from Invoicebox"),
+    EventKind.PAID: _l("Paid"),
+    EventKind.PAYMENT_CANCELED: _l("Payment canceled"),
+    EventKind.PAYMENT_EXPIRED: _l("Payment expired"),
+    EventKind.NOTIFICATION_REJECTED: _l("Notification rejected"),
+    EventKind.ORDER_CANCELED: _l("Order canceled"),
+    EventKind.REFUND_CREATED: _l("Refund created"),
+    EventKind.REFUND_COMPLETED: _l("Refund completed"),
+    EventKind.REFUND_CANCELED: _l("Refund canceled"),
+    EventKind.REFUND_REJECTED: _l("Refund refused"),
+    EventKind.REFUND_UNCONFIRMED: _l("Refund unconfirmed"),
+    EventKind.ORDER_STATUS: _l("Status changed"),
 }
 
 
@@ -70,6 +70,19 @@ def status_word(status: str | None) -> str:
 def event_title(kind: str) -> str:
     title = EVENT_TITLES.get(kind)
     return str(title) if title is not None else kind.replace("_", " ")
+
+
+# Who last asked Invoicebox about a payment (``Payment.checked_by``), for the order page.
+CHECKED_BY = {
+    "notification": _l("a notification"),
+    "reconcile": _l("reconciliation"),
+    "staff": _l("staff"),
+    "buyer": _l("the buyer's waiting page"),
+}
+
+
+def checked_by(who: str | None) -> str:
+    return str(CHECKED_BY.get(who or "", _l("a status check")))
 
 
 def quantity(value: Decimal | int | None) -> str:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..invoicebox import InvoiceboxError
-from ..numbers import whole_number
-from ..payments.cancel import CANCELABLE
-from ..payments.refunds import REFUNDABLE, refresh_refunds, refunds_of
-from ..payments.sync import sync_payment
-from ..states import OrderStatus, RefundStatus
+from ..payments import refresh_refunds, refunds_of, sync_payment
+from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, RefundStatus
 from . import bp
 from .actions import has_unfinished_refund, refunds_state
 from .forms import ActionForm, OrderFilterForm
-from .queries import MAX_PAGE, ORDERS_PER_PAGE, order_by_number, orders_query
+from .queries import order_by_number, orders_page
 from .timeline import order_timeline
 
 log = logging.getLogger(__name__)
@@ -32,15 +28,12 @@ def index():
 def orders():
     filters = OrderFilterForm(request.args)
     filters.validate()
-    number = whole_number(request.args.get("page", "1"), MAX_PAGE)
-    if not number:
-        abort(404)  # the list has no such page
-    page = db.paginate(
-        orders_query(filters.status.data, filters.q.data),
-        page=number,
-        per_page=ORDERS_PER_PAGE,
-        error_out=False,
-        max_per_page=ORDERS_PER_PAGE,
+    page = orders_page(
+        filters.status.data,
+        filters.q.data,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        oldest=request.args.get("oldest") == "1",
     )
     return render_template("staff/orders.html", filters=filters, page=page)
 
@@ -54,11 +47,10 @@ def order(number: str):
         log.warning("order %s: could not refresh refunds", order.number)
         flash(_("Invoicebox could not be reached to refresh the refunds; "
                 "this page shows what the shop knew before."), "warning")
-    status = OrderStatus(order.status)
     refunds = refunds_of(order)
     # Money on its way back or back already; a refund Invoicebox refused or canceled is not.
     refunded = sum(r.amount for r in refunds
-                   if RefundStatus(r.status) in (RefundStatus.CREATED, RefundStatus.COMPLETED))
+                   if r.status in (RefundStatus.CREATED, RefundStatus.COMPLETED))
     return render_template(
         "staff/order.html",
         order=order,
@@ -67,10 +59,10 @@ def order(number: str):
         net=order.amount - refunded if order.paid_at else 0,
         polling=has_unfinished_refund(refunds),
         refunds_state=refunds_state(order),
-        timeline=order_timeline(order),
+        timeline=order_timeline(order, refunds),
         action_form=ActionForm(),
-        can_refund=status in REFUNDABLE,
-        can_cancel=status in CANCELABLE,
+        can_refund=order.status in ORDER_REFUNDABLE,
+        can_cancel=order.status in ORDER_CANCELABLE,
     )
 
 

@@ -28,22 +28,26 @@ class Entry:
         return (self.at, _RANK[self.kind], getattr(self.subject, "id", 0))
 
 
-def order_timeline(order: Order) -> list[Entry]:
-    """Everything recorded about ``order``, oldest first."""
+def order_timeline(order: Order, refunds: list[Refund] | None = None) -> list[Entry]:
+    """Everything recorded about ``order``, oldest first.
+
+    ``refunds`` are the order's refunds when the caller has read them already.
+    """
+    events = _rows(OrderEvent, OrderEvent.order_id == order.id)
+    if refunds is None:
+        refunds = _rows(Refund, Refund.order_id == order.id)
+    staff = _staff_emails({row.staff_id for row in [*events, *refunds]} - {None})
     entries: list[Entry] = []
-    staff = _staff_emails(order)
-    for event in _rows(OrderEvent, OrderEvent.order_id == order.id):
+    for event in events:
         entries.append(
             Entry(event.created_at, "event", event, {"staff": staff.get(event.staff_id)})
         )
     for notification in _rows(Notification, Notification.order_id == order.id):
-        entries.append(
-            Entry(notification.received_at, "notification", notification,
-                  {"body": notification.raw_body.decode("utf-8", errors="replace")})
-        )
+        entries.append(Entry(notification.received_at, "notification", notification,
+                             _body_texts(notification)))
     for call in _rows(GatewayCall, GatewayCall.order_id == order.id):
         entries.append(Entry(call.created_at, "call", call))
-    for refund in _rows(Refund, Refund.order_id == order.id):
+    for refund in refunds:
         entries.append(Entry(refund.created_at, "refund", refund,
                              {"staff": staff.get(refund.staff_id)}))
         if refund.completed_at is not None:
@@ -51,25 +55,20 @@ def order_timeline(order: Order) -> list[Entry]:
     return sorted(entries, key=lambda entry: entry.sort_key)
 
 
+def _body_texts(notification: Notification) -> dict[str, str | None]:
+    """The body as text, or, when it was not kept, the text of its first bytes."""
+    def text(raw: bytes | None) -> str | None:
+        return None if raw is None else raw.decode("utf-8", errors="replace")
+
+    return {"body": text(notification.raw_body), "head": text(notification.body_head)}
+
+
 def _rows(model, criterion) -> list[Any]:
     return list(db.session.execute(db.select(model).where(criterion)).scalars())
 
 
-def _staff_emails(order: Order) -> dict[int, str]:
-    """Who did what, by staff id, for the events and refunds of this order."""
-    ids = set(
-        db.session.execute(
-            db.select(OrderEvent.staff_id).where(
-                OrderEvent.order_id == order.id, OrderEvent.staff_id.is_not(None)
-            )
-        ).scalars()
-    ) | set(
-        db.session.execute(
-            db.select(Refund.staff_id).where(
-                Refund.order_id == order.id, Refund.staff_id.is_not(None)
-            )
-        ).scalars()
-    )
+def _staff_emails(ids: set[int]) -> dict[int, str]:
+    """Who did what: the e-mails of the staff members with these ids."""
     if not ids:
         return {}
     rows = db.session.execute(db.select(StaffUser.id, StaffUser.email).where(

@@ -10,12 +10,12 @@ import pytest
 from storefront.invoicebox import (
     AuthInfo,
     BasketItem,
+    GatewayOrderStatus,
+    GatewayRefundStatus,
     Order,
-    OrderStatus,
     ProtocolError,
     Refund,
     RefundableItem,
-    RefundStatus,
     Shipment,
     format_datetime,
     parse_datetime,
@@ -34,7 +34,7 @@ def data_of(name):
 def test_create_order_response():
     order = Order.from_dict(data_of("success-create-order-response.json"))
     assert order.id == "017f038f-c78b-736d-dc00-8bce30bd0f9f"
-    assert order.status == OrderStatus.CREATED == "created"
+    assert order.status == GatewayOrderStatus.CREATED == "created"
     assert (order.amount, order.vat_amount) == (D("2790.67"), D("0"))
     assert order.currency_id == "RUB"
     assert order.shop_id == 333  # an int here, a string in the docs: kept as sent
@@ -70,7 +70,7 @@ def test_create_order_response():
 def test_filter_order_response_is_a_list_with_paging_metadata():
     rows = data_of("success-get-order-response.json")
     paid, posxml = (Order.from_dict(row) for row in rows)
-    assert paid.status == OrderStatus.COMPLETED
+    assert paid.status == GatewayOrderStatus.COMPLETED
     assert paid.amount == D("1239.6")
     assert paid.paid_at == datetime(2022, 2, 21, 8, 17, 3, tzinfo=UTC)
     assert paid.invoice_setting == {"customerLocked": True}
@@ -86,14 +86,14 @@ def test_filter_order_response_is_a_list_with_paging_metadata():
 
 def test_delete_and_update_responses():
     canceled = Order.from_dict(data_of("success-delete-order-response.json"))
-    assert canceled.status == OrderStatus.CANCELED
+    assert canceled.status == GatewayOrderStatus.CANCELED
     updated = Order.from_dict(data_of("success-update-order-response.json"))
     assert (updated.status, updated.description) == ("created", "Проездной")
 
 
 def test_create_refund_response():
     refund = Refund.from_dict(data_of("success-create-refund-order.json"))
-    assert refund.status == RefundStatus.CREATED
+    assert refund.status == GatewayRefundStatus.CREATED
     assert refund.parent_id == "01771534-196a-1105-839a-82422289d6d9"
     assert (refund.amount, refund.vat_amount) == (D("2790.67"), D(0))
     assert refund.basket_items[0].sku == "0123456789"
@@ -205,3 +205,21 @@ def test_datetimes_go_out_as_atom_with_an_offset():
     with pytest.raises(ValueError, match="timezone-aware"):
         format_datetime(datetime(2020, 12, 22))
     assert parse_datetime("2020-12-22T03:00:00+03:00") == datetime(2020, 12, 22, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ("completed", GatewayOrderStatus.COMPLETED), ("success", GatewayOrderStatus.COMPLETED),
+    ("canceled", GatewayOrderStatus.CANCELED), ("cancelled", GatewayOrderStatus.CANCELED),
+    ("hold", GatewayOrderStatus.HOLD), ("paid", None), ("", None), (None, None), (3, None),
+])
+def test_an_order_status_is_read_with_its_spelling_variants(written, meant):
+    assert GatewayOrderStatus.read(written) is meant
+
+
+def test_the_earlier_names_of_the_status_enums_still_work_with_a_warning():
+    import storefront.invoicebox as invoicebox
+
+    with pytest.warns(DeprecationWarning, match="use GatewayOrderStatus"):
+        assert invoicebox.OrderStatus is GatewayOrderStatus
+    with pytest.warns(DeprecationWarning, match="use GatewayRefundStatus"):
+        assert invoicebox.RefundStatus is GatewayRefundStatus

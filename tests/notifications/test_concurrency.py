@@ -45,6 +45,6 @@ def test_concurrent_identical_notifications_make_one_transition(app):
     with app.app_context():
         applied = db.session.execute(
             db.select(Notification.applied).order_by(Notification.id)).scalars().all()
-    # A copy that arrives once the first has settled the payment is answered from the
-    # worker's memory and not stored again (payments/settled.py): at most one row each.
+    # A copy that arrives once the first has completed the payment is answered from the
+    # worker's memory and not stored again (payments/replays.py): at most one row each.
     assert applied.count(True) == 1 and len(applied) <= SENDERS

@@ -1,6 +1,6 @@
-"""Copies of a notification that already settled its payment: answered without a query.
+"""Copies of a notification that already completed its payment: answered without a query.
 
-See ``storefront/payments/settled.py``. The worker remembers the digest of a body once
+See ``storefront/payments/replays.py``. The worker remembers the digest of a body once
 its ``success`` has committed; a verified identical copy is answered from memory and
 logged, never stored again. Anything else takes the full path through the database.
 """
@@ -17,7 +17,7 @@ from sqlalchemy import event
 
 from storefront import create_app
 from storefront.extensions import db
-from storefront.payments.settled import Settled, SettledNotifications
+from storefront.payments.replays import Remembered, ReplayMemory
 from tests.conftest import test_config
 from tests.support.shop import encode
 
@@ -43,7 +43,7 @@ def statements(app) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def test_a_copy_of_a_settled_notification_costs_no_query(app, client, awaiting, caplog):
+def test_a_copy_of_a_completing_notification_costs_no_query(app, client, awaiting, caplog):
     raw = encode(awaiting.body())
     assert post_signed(client, raw).get_json() == SUCCESS
     with statements(app) as sent, caplog.at_level(logging.INFO):
@@ -93,8 +93,8 @@ def test_another_worker_answers_a_copy_from_the_database(app, client, awaiting, 
 
 
 def test_the_memory_forgets_the_least_recently_seen_first():
-    memory = SettledNotifications(capacity=2)
-    settled = [Settled(f"id-{n}", n) for n in range(3)]
+    memory = ReplayMemory(capacity=2)
+    settled = [Remembered(f"id-{n}", n) for n in range(3)]
     memory.remember(b"zero", settled[0])
     memory.remember(b"one", settled[1])
     assert memory.recall(b"zero") == settled[0]  # now the most recent

@@ -3,7 +3,8 @@
 * The gateway always gets HTTP 200 with ``{"status": "success"}`` or
   ``{"status": "error", "code": ..., "message": ...}``; never a 500.
 * Without a valid ``X-Signature`` nothing changes: the reply is ``signature_error``, no
-  order or payment status moves, no id is read from the body, only the notification is kept.
+  order or payment status moves, no id is read from the body; the notification is counted,
+  and kept only within the hour's budget.
 * With a valid signature, random fields still never cause a 500; a payment becomes paid
   exactly when the body names that payment of ours, says paid, with its exact amount in its
   currency; and only a ``success`` reply goes with a status change.
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 
 from storefront.extensions import db
 from storefront.invoicebox import gateway_json, kopecks_to_decimal, sign
-from storefront.models import Notification, Payment
+from storefront.models import Notification, Payment, UnverifiedWindow
 from storefront.payments import MAX_BODY_BYTES
 from tests.conftest import DEMO_MERCHANT_ID, DEMO_NOTIFICATION_KEY
 from tests.notifications.conftest import Awaiting, make_awaiting, state
@@ -210,6 +211,16 @@ def last_notification(app) -> Notification:
         return row
 
 
+def unverified_seen(app) -> tuple[int, int]:
+    """How many unverified notifications were counted, and the id of the last row kept."""
+    with app.app_context():
+        received = db.session.execute(
+            db.select(db.func.coalesce(db.func.sum(UnverifiedWindow.received), 0))
+        ).scalar_one()
+        last_id = db.session.execute(db.select(db.func.max(Notification.id))).scalar_one()
+        return received, last_id or 0
+
+
 def says_paid(raw: bytes, awaiting: Awaiting) -> bool:
     """True if the body says, exactly, that this payment was paid in full."""
     try:
@@ -237,14 +248,19 @@ def test_without_a_valid_signature_nothing_changes(app, data):
     raw = data.draw(bodies(awaiting), label="body")
     signature = data.draw(wrong_signatures(raw), label="signature")
     before, paid_before = state(app, awaiting), completed_payments(app)
+    counted, last_id = unverified_seen(app)
 
     reply = reply_of(post(app.test_client(), raw, signature, data.draw(content_types)))
 
     assert reply["status"] == "error" and reply["code"] == "signature_error"
     assert state(app, awaiting) == before and completed_payments(app) == paid_before
-    kept = last_notification(app)
-    assert not kept.signature_valid and not kept.applied
-    assert (kept.invoicebox_order_id, kept.merchant_order_id, kept.order_id) == (None, None, None)
+    now_counted, now_last_id = unverified_seen(app)
+    assert now_counted == counted + 1
+    if now_last_id != last_id:  # kept within the budget
+        kept = last_notification(app)
+        assert kept.id == now_last_id and not kept.signature_valid and not kept.applied
+        assert (kept.invoicebox_order_id, kept.merchant_order_id, kept.order_id) == (
+            None, None, None)
 
 
 @FUZZ

@@ -359,3 +359,18 @@ def test_shipment_control_lets_the_shop_decide_the_redirect(
     assert len(receiver.received) == 1
     assert response.headers["Location"] == target
     assert api.ok("GET", f"billing/api/order/order/{order['id']}")["status"] == "completed"
+
+
+def test_drop_scenario_never_sends_the_orders_notification(
+        sandbox: SandboxProcess, receiver: NotificationReceiver) -> None:
+    dropped = Api(sandbox.url, sandbox.token).create_order(order_body())
+    sandbox.scenario("notification_drop", path=dropped["merchantOrderId"])
+    other = paid_order(sandbox)  # another order's notification is not touched
+    paid = sandbox.control(f"orders/{dropped['id']}/pay")
+    [note] = receiver.wait_for(1)
+    time.sleep(1)  # the fast schedule would have retried by now
+
+    assert [n["state"] for n in paid["notifications"]] == ["dropped"]
+    assert note.json()["id"] == other["id"] and len(receiver.received) == 1
+    assert attempts(sandbox, dropped["id"]) == []
+    assert sandbox.get("scenarios")["data"] == []

@@ -130,3 +130,16 @@ def test_limits_can_be_switched_off(tmp_path) -> None:
 def test_controls_and_pages_are_not_limited(sandbox: SandboxProcess) -> None:
     for _ in range(15):
         sandbox.get("health")
+
+
+def test_counters_count_api_requests_per_method_and_path(sandbox: SandboxProcess) -> None:
+    sandbox.reset()
+    api = Api(sandbox.url, sandbox.token)
+    api.call("GET", "filter/api/order/order", params={"id": "nope"})
+    api.call("GET", "filter/api/order/order", params={"merchantOrderId": "1-1"})
+    api.call("GET", "security/api/auth/auth")
+
+    assert sandbox.get("api/counters") == {
+        "GET /v3/filter/api/order/order": 2, "GET /v3/security/api/auth/auth": 1}
+    sandbox.reset()
+    assert sandbox.get("api/counters") == {}

@@ -80,7 +80,10 @@ def test_the_russian_catalog_shows_russian_names_and_prices(client):
     assert page.count(">В корзину</button>") == len(CATALOG)
 
 
-def test_an_unknown_or_withdrawn_product_is_a_404(app, client):
+def test_an_unknown_or_withdrawn_product_is_a_404(make_app):
+    # Without the catalog snapshot; with it, see test_catalog_page.py.
+    app = make_app(STOREFRONT_CATALOG_CACHE_SECONDS=0)
+    client = app.test_client()
     assert client.get("/products/no-such-thing").status_code == 404
     with app.app_context():
         db.session.execute(

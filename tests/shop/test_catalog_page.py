@@ -95,3 +95,23 @@ def test_a_product_change_shows_once_the_cache_expires(make_app):
 
     uncached = make_app(STOREFRONT_CATALOG_CACHE_SECONDS=0)
     assert "Renamed beans" in uncached.test_client().get("/").text
+
+
+def test_a_withdrawn_product_shows_until_the_cache_expires_but_is_never_sold(make_app):
+    app = make_app(STOREFRONT_CATALOG_CACHE_SECONDS=3600)
+    client = app.test_client()
+    mug = {"product": "ceramic-mug-300", "quantity": 1}
+    assert client.post("/cart/add", data=mug).status_code == 303
+    assert client.get("/products/ceramic-mug-300").status_code == 200
+    with app.app_context():
+        db.session.execute(
+            db.update(Product).where(Product.slug == "ceramic-mug-300").values(active=False))
+        db.session.commit()
+    # The product page and the cart show the process's snapshot of the catalog ...
+    assert client.get("/products/ceramic-mug-300").status_code == 200
+    assert "/products/ceramic-mug-300" in client.get("/cart").text
+    # ... but adding and checking out read the database.
+    assert client.post("/cart/add", data=mug).status_code == 404
+    checkout = client.get("/checkout")
+    assert checkout.status_code == 302 and checkout.headers["Location"] == "/cart"
+

@@ -57,8 +57,6 @@ def test_the_order_keeps_the_buyers_language(app, invoicebox, accept, language):
     assert order.language == language
 
 
-@pytest.mark.xfail(strict=True, reason="the create request still takes languageId from "
-                                       "STOREFRONT_PAYMENT_LANGUAGE, not from the order")
 def test_invoicebox_is_asked_for_a_payment_page_in_the_buyers_language(app, client, invoicebox):
     add_to_cart(client, "ceramic-mug-300")
     submit_checkout(client, open_checkout(client))  # the test client asks for English

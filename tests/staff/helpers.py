@@ -1,18 +1,22 @@
-"""Building orders for the staff tests straight in the database (unit tests), and
-signing in through the real login form."""
+"""Building orders for the staff tests straight in the database (unit tests), signing in
+through the real login form, and watching the SQL a request sends."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from storefront.extensions import db
 from storefront.invoicebox import decimal_to_kopecks
 from storefront.models import Order, OrderLine, Payment, now_utc
-from storefront.payments.checkout import LineDraft, basket_for
+from storefront.payments import LineDraft, basket_for
 
 STAFF_EMAIL = "anna@sever-coffee.ru"
 STAFF_PASSWORD = "correct horse battery"
@@ -76,3 +80,21 @@ def make_order(*, status: str = "paid", lines=(COFFEE, MUG), email: str = "buyer
 
 def _uuid() -> str:
     return str(uuid.uuid4())
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[tuple[str, object]]]:
+    """Collect (SQL, parameters) of every statement ``app`` sends while the block runs."""
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+

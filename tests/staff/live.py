@@ -18,8 +18,7 @@ from flask.testing import FlaskClient
 from storefront.extensions import db
 from storefront.invoicebox import InvoiceboxClient
 from storefront.models import Order, Product
-from storefront.payments.checkout import CustomerDetails, LineDraft, pay, place_order
-from storefront.payments.sync import sync_payment
+from storefront.payments import CustomerDetails, LineDraft, pay, place_order, sync_payment
 from storefront.staff.accounts import create_staff
 from tests.support.sandbox import SandboxProcess
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from storefront.extensions import db
-from storefront.models import GatewayCall, Notification, OrderEvent, Refund, now_utc
+from storefront.models import GatewayCall, Notification, OrderEvent, Refund, RefundLine, now_utc
 
-from .helpers import COFFEE, MUG, make_order
+from .helpers import COFFEE, MUG, make_order, statements
 
 NBSP = "\u00a0"
 
@@ -67,10 +67,16 @@ def test_the_list_is_paginated(app, staff_client):
             make_order(number=f"261127-N{n:04d}", lines=(MUG,),
                        created_at=now_utc() - timedelta(minutes=n))
     first = staff_client.get("/staff/orders").get_data(as_text=True)
-    second = staff_client.get("/staff/orders?page=2").get_data(as_text=True)
-    assert len(_numbers(first)) == 25 and "Page 1 of 2" in first
+    assert len(_numbers(first)) == 25 and "27 orders" in first
+    assert 'href="/staff/orders?after=261127-N0024" rel="next"' in first
+    second = staff_client.get("/staff/orders?after=261127-N0024").get_data(as_text=True)
     assert _numbers(second) == ["261127-N0025", "261127-N0026"]
-    assert staff_client.get("/staff/orders?page=9").status_code == 200
+    assert 'href="/staff/orders?before=261127-N0025" rel="prev"' in second
+    assert 'rel="next"' not in second
+    # A link to an order that does not exist shows the first page.
+    unknown = staff_client.get("/staff/orders?after=261127-NOPE0")
+    assert unknown.status_code == 200 and _numbers(unknown.get_data(as_text=True))[0] == (
+        "261127-N0000")
 
 
 def test_an_unknown_order_is_a_404(staff_client):
@@ -116,12 +122,12 @@ def test_the_history_merges_everything_in_time_order(app, staff_client):
             GatewayCall(order_id=order.id, method="POST", path="/v3/billing/api/order/order",
                         http_status=200, request_id="req-create-1", outcome="ok",
                         created_at=t0 + timedelta(seconds=1)),
-            Notification(order_id=order.id, raw_body=body, signature_valid=True,
-                         gateway_status="completed", reply_status="success",
-                         received_at=t0 + timedelta(minutes=2)),
-            Notification(order_id=order.id, raw_body=b"<garbage>", signature_valid=False,
-                         reply_status="error", reply_code="signature_error",
-                         received_at=t0 + timedelta(minutes=3)),
+            Notification.of_body(body, order_id=order.id, signature_valid=True,
+                                 gateway_status="completed", reply_status="success",
+                                 received_at=t0 + timedelta(minutes=2)),
+            Notification.of_body(b"<garbage>", order_id=order.id, signature_valid=False,
+                                 reply_status="error", reply_code="signature_error",
+                                 received_at=t0 + timedelta(minutes=3)),
             Refund(order_id=order.id, payment_id=order.payments[0].id,
                    merchant_order_id="R-261127-HIST1-1", amount=129000, vat_amount=23262,
                    status="completed", reason="Broken in delivery",
@@ -139,3 +145,47 @@ def test_the_history_merges_everything_in_time_order(app, staff_client):
     assert "<details>" in history and "&#34;status&#34;:&#34;completed&#34;" in history
     assert "&lt;garbage&gt;" in history  # raw bodies are escaped, never rendered
     assert "bad signature" in history
+
+
+def test_the_history_shows_what_is_left_of_a_body_that_was_not_kept(app, staff_client):
+    with app.app_context():
+        order = make_order(number="261127-HIST2")
+        db.session.add(Notification(
+            order_id=order.id, raw_body=None, body_size=60_000, body_sha256="ab" * 32,
+            body_head=b"<script>\xff", signature_valid=False, reply_status="error",
+            reply_code="signature_error"))
+        db.session.commit()
+    page = staff_client.get("/staff/orders/261127-HIST2")
+    assert page.status_code == 200
+    history = page.get_data(as_text=True)
+    history = history[history.index("<h2>History</h2>"):]
+    assert "60000 bytes" in history and f"<code>{'ab' * 32}</code>" in history
+    assert "<pre>&lt;script&gt;\ufffd</pre>" in history  # escaped, undecodable bytes replaced
+    assert "Not kept" in history
+
+
+def test_the_order_page_reads_the_refunds_once_with_all_their_lines(app, staff_client):
+    """As many statements for three refunds as for one: no query per refund."""
+    seen = {}
+    for refunds in (1, 3):
+        with app.app_context():
+            order = make_order(number=f"261127-RFND{refunds}", status="partially_refunded")
+            for k in range(refunds):
+                db.session.add(Refund(
+                    order_id=order.id, payment_id=order.payments[0].id,
+                    merchant_order_id=f"R-{order.number}-{k + 1}", amount=218000,
+                    vat_amount=39311, status="completed", reason="Returned",
+                    completed_at=now_utc(),
+                    lines=[RefundLine(sku=sku, name=name, quantity=1, unit_price=price,
+                                      total=price, vat=round(price * 22 / 122))
+                           for sku, name, price, _, _ in (COFFEE, MUG)]))
+            db.session.commit()
+        with statements(app) as sent:
+            page = staff_client.get(f"/staff/orders/261127-RFND{refunds}").get_data(as_text=True)
+        assert page.count(f"{MUG[1]}: 1 ×") == refunds
+        seen[refunds] = [statement for statement, _ in sent]
+    assert len(seen[3]) == len(seen[1])
+    assert sum("FROM refund_line" in statement for statement in seen[3]) == 1
+    assert sum(statement.startswith("SELECT refund.id, refund.order_id")
+               for statement in seen[3]) == 1
+

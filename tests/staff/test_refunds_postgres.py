@@ -16,7 +16,7 @@ import pytest
 from storefront.config import normalise_database_url
 from storefront.extensions import db
 from storefront.models import Refund, StaffUser
-from storefront.payments.refunds import RefundError, RefundSelection, create_refund
+from storefront.payments import RefundError, RefundSelection, create_refund
 
 from .live import NOWHERE, ShopOnSandbox
 

@@ -5,7 +5,7 @@ sessions of the previous release name no version and must sign in again).
 ``login_throttle`` holds the failed sign-in counts the throttle decides on.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-30 04:23:31.766370
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """languages and consent: English product names, the order's language, 152-FZ consent
 
-Revision ID: 0013
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 06:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0005'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

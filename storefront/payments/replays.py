@@ -27,21 +27,21 @@ CAPACITY = 10_000  # about 2 MB per worker
 
 
 @dataclass(frozen=True)
-class Settled:
+class Remembered:
     """What the log line of a copy names: the ids of the stored first copy."""
 
     invoicebox_order_id: str | None
     order_id: int | None
 
 
-class SettledNotifications:
+class ReplayMemory:
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[bytes, Settled] = OrderedDict()
+        self._entries: OrderedDict[bytes, Remembered] = OrderedDict()
         self._lock = threading.Lock()
 
-    def recall(self, body: bytes) -> Settled | None:
-        """What was settled for exactly this body, if this worker remembers it."""
+    def recall(self, body: bytes) -> Remembered | None:
+        """What this worker remembers of exactly this body, if anything."""
         key = _digest(body)
         with self._lock:
             found = self._entries.get(key)
@@ -49,11 +49,11 @@ class SettledNotifications:
                 self._entries.move_to_end(key)
             return found
 
-    def remember(self, body: bytes, settled: Settled) -> None:
-        """Call only after the transaction that settled ``body`` has committed."""
+    def remember(self, body: bytes, ids: Remembered) -> None:
+        """Call only after the transaction that recorded ``body`` has committed."""
         key = _digest(body)
         with self._lock:
-            self._entries[key] = settled
+            self._entries[key] = ids
             self._entries.move_to_end(key)
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)

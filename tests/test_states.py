@@ -1,0 +1,73 @@
+"""The shop's status vocabulary: the named sets read off the transition tables, the one
+mapping from the gateway's statuses, and no gateway status spelled out anywhere else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from storefront.states import (
+    ORDER_CANCELABLE,
+    ORDER_OPEN,
+    ORDER_PAID,
+    ORDER_PAYABLE,
+    ORDER_REFUNDABLE,
+    PAYMENT_PAYABLE,
+    REFUND_FINAL,
+    REFUND_OPEN,
+    OrderStatus,
+    PaymentStatus,
+    RefundStatus,
+    payment_status_for,
+    refund_status_for,
+)
+
+STOREFRONT = Path(__file__).resolve().parents[1] / "storefront"
+GATEWAY_STATUSES = ("created", "completed", "canceled", "cancelled", "expired", "hold", "draft")
+
+
+def test_the_named_sets():
+    order, payment, refund = OrderStatus, PaymentStatus, RefundStatus
+    assert PAYMENT_PAYABLE == {payment.PENDING, payment.CREATED}
+    assert ORDER_PAYABLE == {order.NEW, order.AWAITING_PAYMENT}
+    assert ORDER_OPEN == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
+    assert ORDER_PAID == {order.PAID, order.PARTIALLY_REFUNDED, order.REFUNDED}
+    assert ORDER_CANCELABLE == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
+    assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED}
+    assert REFUND_FINAL == {refund.COMPLETED, refund.CANCELED, refund.REJECTED}
+    assert REFUND_OPEN == {refund.PENDING, refund.CREATED}
+
+
+@pytest.mark.parametrize(("gateway", "shop"), [
+    ("created", PaymentStatus.CREATED), ("completed", PaymentStatus.COMPLETED),
+    ("success", PaymentStatus.COMPLETED), ("canceled", PaymentStatus.CANCELED),
+    ("cancelled", PaymentStatus.CANCELED), ("expired", PaymentStatus.EXPIRED),
+    ("hold", None), ("draft", None), ("paid", None), (None, None),
+])
+def test_a_gateway_order_status_in_the_shops_words(gateway, shop):
+    assert payment_status_for(gateway) is shop
+
+
+@pytest.mark.parametrize(("gateway", "shop"), [
+    ("created", RefundStatus.CREATED), ("completed", RefundStatus.COMPLETED),
+    ("canceled", RefundStatus.CANCELED), ("cancelled", RefundStatus.CANCELED),
+    ("draft", None), ("rejected", None), (None, None),
+])
+def test_a_gateway_refund_status_in_the_shops_words(gateway, shop):
+    assert refund_status_for(gateway) is shop
+
+
+def test_no_gateway_status_is_spelled_out_outside_the_client_and_states():
+    """A new ``"completed"`` in a service module would be a second vocabulary."""
+    pattern = re.compile("[\"']({})[\"']".format("|".join(GATEWAY_STATUSES)))
+    found = [
+        f"{path.relative_to(STOREFRONT.parent)}:{number}: {line.strip()}"
+        for path in sorted(STOREFRONT.rglob("*.py"))
+        if path.parent.name != "versions" and "invoicebox" not in path.parts
+        and path.name != "states.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == []

@@ -27,13 +27,14 @@ from storefront.invoicebox import InvoiceboxClient, gateway_json, sign
 
 PRODUCT = "french-press-350"
 BUYER = {"customer_type": "private", "full_name": "Мария Иванова",
-         "email": "bench@example.ru", "phone": "+7 900 555-01-02"}
+         "email": "bench@example.ru", "phone": "+7 900 555-01-02", "consent": "y"}
 FRESH_SCRIPT = Path(__file__).with_name("bench_notify_fresh.lua")
 
 
 def buy(shop: str, pay: bool = True) -> tuple[str, str]:
     """Fill a cart, check out, and (optionally) press Pay; returns (public token, paymentUrl)."""
     http = requests.Session()
+    http.headers["Accept-Language"] = "ru"  # the shop's first language; the scenario says so
     page = http.get(f"{shop}/products/{PRODUCT}", timeout=30).text
     http.post(f"{shop}/cart/add", data={"product": PRODUCT, "quantity": 1,
                                         "csrf_token": hidden(page, "csrf_token")}, timeout=30)

@@ -153,7 +153,8 @@ def wrk(url: str, seconds: float, script: Path | None = None, args: list[str] | 
     ``stdout`` keeps wrk's output, for scripts that print their own lines in ``done()``.
     """
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{int(seconds)}s", "--latency"]
-    for header in headers or ():
+    # Every page is measured in Russian, the shop's first language.
+    for header in ("Accept-Language: ru", *(headers or ())):
         command += ["-H", header]
     if script:
         command += ["-s", str(script)]

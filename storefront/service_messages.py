@@ -16,17 +16,6 @@ def N_(message: str) -> str:
     return message
 
 
-# states.ORDER_STATUS_LABELS
-ORDER_STATUSES = (
-    N_("not sent to payment"),
-    N_("awaiting payment"),
-    N_("paid"),
-    N_("partially refunded"),
-    N_("refunded"),
-    N_("canceled"),
-    N_("expired"),
-)
-
 # payments/cancel.py: CancelOutcome.message
 CANCEL_OUTCOMES = (
     N_("Only an unpaid order can be canceled; a paid one is refunded instead."),

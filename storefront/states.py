@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
 from .invoicebox import GatewayOrderStatus, GatewayRefundStatus
 
 
@@ -165,15 +168,15 @@ _TABLES: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
     RefundStatus: REFUND_TRANSITIONS,
 }
 
-# What the buyer and the staff read for each order status.
-ORDER_STATUS_LABELS: dict[OrderStatus, str] = {
-    OrderStatus.NEW: "not sent to payment",
-    OrderStatus.AWAITING_PAYMENT: "awaiting payment",
-    OrderStatus.PAID: "paid",
-    OrderStatus.PARTIALLY_REFUNDED: "partially refunded",
-    OrderStatus.REFUNDED: "refunded",
-    OrderStatus.CANCELED: "canceled",
-    OrderStatus.EXPIRED: "expired",
+# What the buyer and the staff read for each order status, in their language.
+ORDER_STATUS_LABELS: dict[OrderStatus, LazyString] = {
+    OrderStatus.NEW: _l("not sent to payment"),
+    OrderStatus.AWAITING_PAYMENT: _l("awaiting payment"),
+    OrderStatus.PAID: _l("paid"),
+    OrderStatus.PARTIALLY_REFUNDED: _l("partially refunded"),
+    OrderStatus.REFUNDED: _l("refunded"),
+    OrderStatus.CANCELED: _l("canceled"),
+    OrderStatus.EXPIRED: _l("expired"),
 }
 
 

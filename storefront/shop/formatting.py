@@ -74,7 +74,7 @@ def day(moment: datetime | None) -> str:
 
 def order_status_label(status: str) -> str:
     try:
-        return gettext(ORDER_STATUS_LABELS[OrderStatus(status)])
+        return str(ORDER_STATUS_LABELS[OrderStatus(status)])
     except ValueError:
         return status
 

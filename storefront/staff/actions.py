@@ -114,12 +114,12 @@ def refunds_status(number: str):
     except InvoiceboxError:
         log.warning("order %s: could not refresh refunds", order.number)
     order = db.session.get(Order, order.id, populate_existing=True)
-    return jsonify(state=refunds_state(order), status=order.status)
+    return jsonify(state=refunds_state(order, refunds_of(order)), status=order.status)
 
 
-def refunds_state(order: Order) -> str:
+def refunds_state(order: Order, refunds: list[Refund]) -> str:
     """Changes whenever the refunds shown on the order page would change."""
-    return order.status + ";" + ",".join(f"{r.id}:{r.status}" for r in refunds_of(order))
+    return order.status + ";" + ",".join(f"{r.id}:{r.status}" for r in refunds)
 
 
 def has_unfinished_refund(refunds: list[Refund]) -> bool:

@@ -11,16 +11,17 @@ from flask_babel import lazy_gettext as _l
 from ..payments import EventKind
 from ..shop.formatting import money, when
 from ..shop.validators import format_phone
+from ..states import PaymentStatus, RefundStatus
 
 # The words staff read for the statuses of payments, refunds, calls and notification replies.
 STATUS_WORDS = {
-    "pending": _l("pending"),
-    "created": _l("created"),
-    "completed": _l("completed"),
-    "canceled": _l("canceled"),
-    "expired": _l("expired"),
-    "failed": _l("failed"),
-    "rejected": _l("rejected"),
+    PaymentStatus.PENDING: _l("pending"),
+    PaymentStatus.CREATED: _l("created"),
+    PaymentStatus.COMPLETED: _l("completed"),
+    PaymentStatus.CANCELED: _l("canceled"),
+    PaymentStatus.EXPIRED: _l("expired"),
+    PaymentStatus.FAILED: _l("failed"),
+    RefundStatus.REJECTED: _l("rejected"),
     "ok": _l("ok"),
     "error": _l("error"),
     "unknown": _l("unknown"),

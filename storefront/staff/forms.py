@@ -43,7 +43,7 @@ class OrderFilterForm(Form):
         _l("Status"),
         choices=[SelectChoice("", _l("All statuses"))]
         # The labels are states.py's English words, translated where they are shown.
-        + [SelectChoice(status.value, _l(label)) for status, label in ORDER_STATUS_LABELS.items()],
+        + [SelectChoice(status.value, label) for status, label in ORDER_STATUS_LABELS.items()],
         validators=[Optional()],
     )
     q = SearchField(_l("Number or email"), validators=[Optional(), Length(max=100)])

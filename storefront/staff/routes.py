@@ -58,7 +58,7 @@ def order(number: str):
         refunded=refunded,
         net=order.amount - refunded if order.paid_at else 0,
         polling=has_unfinished_refund(refunds),
-        refunds_state=refunds_state(order),
+        refunds_state=refunds_state(order, refunds),
         timeline=order_timeline(order, refunds),
         action_form=ActionForm(),
         can_refund=order.status in ORDER_REFUNDABLE,

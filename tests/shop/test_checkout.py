@@ -57,7 +57,7 @@ def test_checkout_creates_the_invoicebox_order_and_sends_the_buyer_there(app, cl
         "amount": 6820.0,
         "vatAmount": 1100.18,
         "currencyId": "RUB",
-        "languageId": "ru",
+        "languageId": "en",  # the language the buyer shopped in (the tests ask for English)
         "expirationDate": sent["expirationDate"],
         "basketItems": [
             {"sku": "FP-GLS-350", "name": "Френч-пресс из боросиликатного стекла, 350 мл",

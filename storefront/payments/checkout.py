@@ -336,13 +336,13 @@ def _reconcile(order_id: int, payment_id: int, merchant_order_id: str, *,
         _apply(order_id, payment_id, remote, source="reconciliation", adopted=True)
         return _where_to(order_id, payment_id)
 
-    if retry_on_conflict(lambda: settle_absent(order_id, payment_id,
+    if retry_on_conflict(lambda: fail_if_absent(order_id, payment_id,
                                                absent_is_final=absent_is_final)):
         return None
     return PaymentResult(Outcome.CHECKING)
 
 
-def settle_absent(order_id: int, payment_id: int, *, absent_is_final: bool = False) -> bool:
+def fail_if_absent(order_id: int, payment_id: int, *, absent_is_final: bool = False) -> bool:
     """A ``pending`` attempt that Invoicebox does not know: mark it failed, unless the
     gateway may still be working on it. True when it is no longer pending. The caller
     commits (or runs it in :func:`~.locking.retry_on_conflict`)."""

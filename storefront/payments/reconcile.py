@@ -40,7 +40,7 @@ from ..extensions import db
 from ..invoicebox import InvoiceboxError, RateLimited
 from ..models import Order, Payment, Refund, now_utc
 from ..states import PAYMENT_PAYABLE, REFUND_OPEN
-from .checkout import settle_absent
+from .checkout import fail_if_absent
 from .locking import retry_on_conflict
 from .refund_sync import refresh_refunds
 from .sync import apply_read, read_attempt
@@ -159,7 +159,7 @@ def _payments(owner: str, report: PassReport, stop) -> None:
         if remote is None and invoicebox_id is None:
             # Its creation had an unknown outcome and Invoicebox has no such order: once
             # the create can no longer be in flight, it was never made.
-            changed = retry_on_conflict(partial(settle_absent, order_id, payment_id)) or changed
+            changed = retry_on_conflict(partial(fail_if_absent, order_id, payment_id)) or changed
         report.payments_read += 1
         report.payments_changed += int(changed)
         release(payment_id, owner)

@@ -15,10 +15,19 @@ Cookie``: a shared cache must not hand a Russian page to an English browser.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import Babel, get_locale
+
+from .security import local_path
 
 LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
@@ -32,7 +41,10 @@ babel = Babel()
 
 
 def select_language() -> str:
-    """The language of the current request (see the module docstring)."""
+    """The language of the current request (see the module docstring); Russian outside a
+    request (a command, the reconcile runner)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
@@ -59,22 +71,12 @@ def switch(code: str):
     """
     if code not in LANGUAGES:
         abort(404)
-    response = redirect(_local_path(request.args.get("next")) or url_for("shop.catalog"), 303)
+    response = redirect(local_path(request.args.get("next")) or url_for("shop.catalog"), 303)
     response.set_cookie(
         COOKIE, code, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
     )
     return response
-
-
-def _local_path(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    if any(ord(char) < 32 or char == "\\" for char in target):
-        return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target
 
 
 def _vary(response):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from .. import gateway
 from ..extensions import db
 from ..invoicebox import ApiError, InvoiceboxError, UnknownOutcome, ValidationError
@@ -20,6 +22,7 @@ from ..models import Order, Payment, StaffUser
 from ..states import (
     ORDER_CANCELABLE,
     ORDER_PAID,
+    ORDER_STATUS_LABELS,
     PAYMENT_PAYABLE,
     OrderStatus,
     PaymentStatus,
@@ -57,15 +60,15 @@ def cancel_order(order: Order, staff: StaffUser, reason: str = "") -> CancelOutc
     the order expired) the payment status is synced and the outcome explains it.
     """
     order_id, staff_id = order.id, staff.id
-    for _ in range(ROUNDS):
+    for _round in range(ROUNDS):
         if any(p.status in PAYMENT_PAYABLE and not p.invoicebox_order_id
                for p in payments_of(order_id)):
             sync_payment(order)  # adopts an attempt whose creation had an unknown outcome
         order = locked(Order, order_id)
         if order.status not in ORDER_CANCELABLE:
             db.session.commit()
-            return CancelOutcome(False, "Only an unpaid order can be canceled; "
-                                        "a paid one is refunded instead.")
+            return CancelOutcome(False, _("Only an unpaid order can be canceled; "
+                                          "a paid one is refunded instead."))
         payable = [(p.id, p.invoicebox_order_id) for p in payments_of(order_id)
                    if p.status in PAYMENT_PAYABLE]
         if not payable:
@@ -77,19 +80,19 @@ def cancel_order(order: Order, staff: StaffUser, reason: str = "") -> CancelOutc
             number = order.number
             db.session.commit()
             log.info("order %s canceled by staff %s", number, staff_id)
-            return CancelOutcome(True, f"Order {number} canceled. "
-                                       "Invoicebox will not take a payment for it.")
+            return CancelOutcome(True, _("Order %(number)s canceled. Invoicebox will not "
+                                         "take a payment for it.", number=number))
         db.session.commit()
         if not all(invoicebox_id for _, invoicebox_id in payable):
-            return CancelOutcome(False, "A payment of this order is still being set up at "
-                                        "Invoicebox. Try again in a minute.")
+            return CancelOutcome(False, _("A payment of this order is still being set up "
+                                          "at Invoicebox. Try again in a minute."))
         for payment_id, invoicebox_id in payable:
             refusal = _cancel_payment(order_id, payment_id, invoicebox_id)
             if refusal is not None:
                 return refusal
         order = db.session.get(Order, order_id)
-    return CancelOutcome(False, "The buyer started a new payment while the order was being "
-                                "canceled. Try again.")
+    return CancelOutcome(False, _("The buyer started a new payment while the order was "
+                                  "being canceled. Try again."))
 
 
 def _cancel_payment(order_id: int, payment_id: int, invoicebox_id: str) -> CancelOutcome | None:
@@ -110,9 +113,9 @@ def _cancel_payment(order_id: int, payment_id: int, invoicebox_id: str) -> Cance
                 remote = client.get_order(invoicebox_id)
         except InvoiceboxError as error:
             log.warning("cancel: order %s could not be read back: %s", invoicebox_id, error)
-            return CancelOutcome(False, "Invoicebox did not answer and the order could not "
-                                        "be checked. Nothing was changed; try again."
-                                        + _reference(error))
+            return CancelOutcome(False, _("Invoicebox did not answer and the order could "
+                                          "not be checked. Nothing was changed; try again.")
+                                 + _reference(error))
     except InvoiceboxError as error:
         return _refused(error)
     return _apply(order_id, payment_id, remote)
@@ -124,8 +127,8 @@ def _apply(order_id: int, payment_id: int, remote: RemoteOrder) -> CancelOutcome
         retry_on_conflict(lambda: mark_closed(db.session.get(Payment, payment_id), reported))
         return None
     if reported == PaymentStatus.CREATED:
-        return CancelOutcome(False, "Invoicebox did not cancel the order; it can still be "
-                                    "paid. Try again.")
+        return CancelOutcome(False, _("Invoicebox did not cancel the order; it can still "
+                                      "be paid. Try again."))
     # Paid or expired in the meantime: apply that as a status check would.
 
     def apply() -> None:
@@ -141,14 +144,16 @@ def _explain(order_id: int) -> CancelOutcome:
     order = db.session.get(Order, order_id, populate_existing=True)
     status = OrderStatus(order.status)
     if status in ORDER_PAID:
-        return CancelOutcome(False, "Invoicebox would not cancel the order: the buyer has "
-                                    "already paid. It is now marked paid; refund it instead.")
+        return CancelOutcome(False, _("Invoicebox would not cancel the order: the buyer has "
+                                      "already paid. It is now marked paid; refund it "
+                                      "instead."))
     if status in ORDER_CANCELABLE:
-        return CancelOutcome(False, "Invoicebox would not cancel the order: its payment is "
-                                    f"{_payment_state(order)} there. The order was synced; "
-                                    "cancel it again to close it in the shop.")
-    return CancelOutcome(False, f"Invoicebox would not cancel the order; it is now "
-                                f"{status.value.replace('_', ' ')}.")
+        return CancelOutcome(False, _("Invoicebox would not cancel the order: its payment is "
+                                      "%(state)s there. The order was synced; cancel it "
+                                      "again to close it in the shop.",
+                                      state=_payment_state(order)))
+    return CancelOutcome(False, _("Invoicebox would not cancel the order; it is now "
+                                  "%(status)s.", status=ORDER_STATUS_LABELS[status]))
 
 
 def _payment_state(order: Order) -> str:
@@ -161,11 +166,12 @@ def _refused(error: InvoiceboxError) -> CancelOutcome:
     failure to reach it; the details (hosts, ports, exceptions) go to the log only."""
     log.warning("cancel refused: %s", error)
     if isinstance(error, ApiError):
-        return CancelOutcome(False, f"Invoicebox refused to cancel the order: "
-                                    f"{error.message}.{_reference(error)}")
-    return CancelOutcome(False, "Invoicebox could not be reached. Nothing was changed; "
-                                "try again in a moment." + _reference(error))
+        return CancelOutcome(False, _("Invoicebox refused to cancel the order: %(message)s.",
+                                      message=error.message) + _reference(error))
+    return CancelOutcome(False, _("Invoicebox could not be reached. Nothing was changed; "
+                                  "try again in a moment.") + _reference(error))
 
 
 def _reference(error: InvoiceboxError) -> str:
-    return f" Invoicebox request id: {error.request_id}." if error.request_id else ""
+    return " " + _("Invoicebox request id: %(id)s.", id=error.request_id) \
+        if error.request_id else ""

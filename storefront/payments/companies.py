@@ -25,6 +25,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.ru import inn as inn_number
@@ -125,7 +126,7 @@ def _ask(vat_number: str) -> LookupResult:
             company = gateway.lookup_client().lookup_company(vat_number)
     except GatewayValidationError:
         return LookupResult(Outcome.INVALID, vat_number,
-                            problem="Invoicebox does not accept this INN; please check it.")
+                            problem=_("Invoicebox does not accept this INN; please check it."))
     except InvoiceboxError as error:
         log.warning("company lookup failed: %s", error.code or type(error).__name__)
         return LookupResult(Outcome.UNAVAILABLE, vat_number)

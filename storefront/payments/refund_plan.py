@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+
 from ..invoicebox import (
     Basket,
     BasketError,
@@ -124,29 +126,30 @@ def plan_refund(positions: list[RefundablePosition], selection: RefundSelection,
     if selection.everything:
         wanted = {p.sku: (p.units, p.odd_part > 0) for p in positions if p.available > 0}
         if not wanted:
-            raise RefundError("Nothing is left to refund on this order.")
+            raise RefundError(_("Nothing is left to refund on this order."))
     else:
         for choice in selection.lines:
             if choice.sku in wanted:
-                raise RefundError(f"Position {choice.sku} is listed twice.")
+                raise RefundError(_("Position %(sku)s is listed twice.", sku=choice.sku))
             if choice.quantity or choice.remainder:
                 wanted[choice.sku] = (choice.quantity, choice.remainder)
     basket = Basket()
     for sku, (quantity, remainder) in wanted.items():
         position = by_sku.get(sku)
         if position is None or sku not in order_skus:
-            raise RefundError(f"Position {sku} is not part of this order.")
+            raise RefundError(_("Position %(sku)s is not part of this order.", sku=sku))
         _add_line(basket, position, quantity, remainder)
     if not len(basket):
-        raise RefundError("Choose at least one position to refund, or “refund everything”.")
+        raise RefundError(_("Choose at least one position to refund, or “refund everything”."))
     try:
         amount, vat_amount = basket.validate()
     except BasketError as error:
-        raise RefundError(f"The refund does not add up: {error.message}") from None
+        raise RefundError(_("The refund does not add up: %(message)s",
+                            message=error.message)) from None
     lines = [_saved_line(item) for item in basket]
     total = sum(line["total"] for line in lines)
     if decimal_to_kopecks(amount) != total or total > sum(p.available for p in positions):
-        raise RefundError("The refund does not add up; reload the page and try again.")
+        raise RefundError(_("The refund does not add up; reload the page and try again."))
     return RefundPlan(basket.items, lines, total, decimal_to_kopecks(vat_amount))
 
 
@@ -154,12 +157,14 @@ def _add_line(basket: Basket, position: RefundablePosition, quantity: int,
               remainder: bool) -> None:
     name = position.item.name
     if quantity < 0:
-        raise RefundError(f"“{name}”: a quantity cannot be negative.")
+        raise RefundError(_("“%(name)s”: a quantity cannot be negative.", name=name))
     if quantity > position.units:
-        raise RefundError(f"“{name}”: only {position.units} unit(s) can still be refunded, "
-                          f"not {quantity}.")
+        raise RefundError(_("“%(name)s”: only %(units)s unit(s) can still be refunded, "
+                            "not %(quantity)s.", name=name, units=position.units,
+                            quantity=quantity))
     if remainder and position.odd_part <= 0:
-        raise RefundError(f"“{name}”: there is no part under one unit left to refund.")
+        raise RefundError(_("“%(name)s”: there is no part under one unit left to refund.",
+                            name=name))
     total = quantity * position.unit_price + (position.odd_part if remainder else 0)
     try:
         if total == position.available and not _vat_of_units_is_what_is_left(position):
@@ -169,7 +174,8 @@ def _add_line(basket: Basket, position: RefundablePosition, quantity: int,
         else:
             basket.add_units_of(position.item, quantity)
     except BasketError as error:
-        raise RefundError(f"“{name}” cannot be refunded that way: {error.message}") from None
+        raise RefundError(_("“%(name)s” cannot be refunded that way: %(message)s",
+                            name=name, message=error.message)) from None
 
 
 def _vat_of_units_is_what_is_left(position: RefundablePosition) -> bool:

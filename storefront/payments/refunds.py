@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from .. import gateway
@@ -95,22 +96,22 @@ def create_refund(
     """
     reason = reason.strip()
     if not reason:
-        raise RefundError("Give the reason for the refund.")
+        raise RefundError(_("Give the reason for the refund."))
     existing = _by_form_token(form_token)
     if existing is not None:
         return _same_form(existing, order)
     if order.status not in ORDER_REFUNDABLE:
-        raise RefundError("Only a paid order can be refunded.")
+        raise RefundError(_("Only a paid order can be refunded."))
     order_id, skus = order.id, {line.sku for line in order.lines}
     payment = _paid_payment(order)
     payment_id, parent_id = payment.id, payment.invoicebox_order_id
 
     try:
         if reconcile_pending(order_id, parent_id).unresolved:
-            raise RefundError(
+            raise RefundError(_(
                 "An earlier refund of this order is still waiting for Invoicebox's answer. "
                 "Use “Sync with Invoicebox” in a minute, then try again."
-            )
+            ))
         positions = _read_positions(order_id, parent_id)
         plan = plan_refund(positions, selection, skus)
         refund, claimed = _claim(order_id, payment_id, plan, positions, form_token, reason,
@@ -129,8 +130,9 @@ def create_refund(
     try:
         fresh = _read_positions(order_id, parent_id, refund_id=refund_id)
         if plan_refund(fresh, selection, skus) != plan:
-            raise RefundError("What can be refunded changed while this refund was prepared. "
-                              "Nothing was sent; check the positions and issue it again.")
+            raise RefundError(_("What can be refunded changed while this refund was "
+                                "prepared. Nothing was sent; check the positions and issue "
+                                "it again."))
     except (RefundError, InvoiceboxError) as error:
         _withdraw(order_id, refund_id, error)
         raise
@@ -161,7 +163,7 @@ def _claim(order_id: int, payment_id: int, plan: RefundPlan,
     mark_refunded(order, sum(position.available for position in positions))
     if order.status not in ORDER_REFUNDABLE:
         db.session.commit()
-        raise RefundError("Nothing is left to refund on this order.")
+        raise RefundError(_("Nothing is left to refund on this order."))
     refund = Refund(
         order_id=order_id,
         payment_id=payment_id,
@@ -182,10 +184,10 @@ def _claim(order_id: int, payment_id: int, plan: RefundPlan,
         existing = _by_form_token(form_token)
         if existing is not None:
             return _same_form(existing, order), False
-        raise RefundError(
+        raise RefundError(_(
             "Another refund of this order is being issued at this moment. "
             "Reload the page to see what is still refundable."
-        ) from None
+        )) from None
     return refund, True
 
 
@@ -259,7 +261,7 @@ def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining
 def _paid_payment(order: Order) -> Payment:
     payment = order.paid_payment
     if payment is None or not payment.invoicebox_order_id:
-        raise RefundError("This order has no completed Invoicebox payment to refund.")
+        raise RefundError(_("This order has no completed Invoicebox payment to refund."))
     return payment
 
 
@@ -271,7 +273,7 @@ def _by_form_token(form_token: str) -> Refund | None:
 
 def _same_form(refund: Refund, order: Order) -> Refund:
     if refund.order_id != order.id:
-        raise RefundError("This refund form belongs to another order. Reload the page.")
+        raise RefundError(_("This refund form belongs to another order. Reload the page."))
     log.info("refund form sent again; showing refund %s", refund.merchant_order_id)
     return refund
 

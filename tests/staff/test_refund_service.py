@@ -46,8 +46,8 @@ def mocked():
 
 @pytest.fixture
 def ctx(app, staff):
-    """An app context with a paid tea order and the staff member."""
-    with app.app_context():
+    """A request in English with a paid tea order and the staff member."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         order = make_order(number="261127-TEA01", lines=(TEA, DELIVERY),
                            invoicebox_order_id=PARENT_ID)
         yield order, db.session.get(StaffUser, staff)

@@ -31,7 +31,7 @@ def test_concurrent_refunds_of_everything_make_one_refund(make_app, postgres_url
     outcomes: list[str] = []
 
     def refund_everything(token: str) -> None:
-        with shop.app.app_context():
+        with shop.app.test_request_context(headers={"Accept-Language": "en"}):
             order, staff = shop.order(number), db.session.execute(db.select(StaffUser)).scalar_one()
             barrier.wait()
             try:

@@ -21,7 +21,8 @@ def test_an_individual_pays_and_sees_payment_received(page: Page, shop, sandbox)
     buy(page, shop, [("ethiopia-yirgacheffe-250", 2), ("courier-delivery-moscow", 1)])
 
     expect(page).to_have_url(re.compile(re.escape(sandbox.url) + r"/order/"))
-    expect(page.get_by_text("2\u00a0170")).to_be_visible()  # 2 x 890 + 390, on Invoicebox's page
+    # 2 x 890 + 390, on Invoicebox's page, which speaks the buyer's language (English here)
+    expect(page.get_by_text("2,170.00")).to_be_visible()
     press(page, "pay")
 
     expect(page).to_have_url(re.compile(re.escape(shop.url) + r"/orders/.+/success$"))

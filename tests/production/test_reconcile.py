@@ -46,7 +46,7 @@ def test_a_notification_lost_for_good_is_paid_by_the_next_pass(live_shop):
     assert payment.checked_by == "reconcile"
     assert (payment.lease_owner, payment.lease_until) == (None, None)
     staff_page = live_shop.staff_browser().page(f"/staff/orders/{placed.number}")
-    assert "Last checked" in staff_page and "by reconcile" in staff_page
+    assert "Last checked" in staff_page and "by reconciliation" in staff_page
 
 
 def test_a_429_slows_the_pass_and_loses_nothing(live_shop):

@@ -37,10 +37,14 @@ class TransactionWatch:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self.seen: list[tuple] = []
+        self.pid: int | None = None  # the watcher's own connection, spared by terminate_all
         self._stop = threading.Event()
+        self.ready = threading.Event()
 
     def run(self) -> None:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
+            self.pid = conn.info.backend_pid
+            self.ready.set()
             while not self._stop.is_set():
                 self.seen += conn.execute(
                     "SELECT pid, state, now() - state_change, left(query, 120)"
@@ -56,7 +60,7 @@ class TransactionWatch:
             return len(conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND backend_type = 'client backend'").fetchall())
+                " AND pid <> %s AND backend_type = 'client backend'", (self.pid,)).fetchall())
 
     def stop(self) -> None:
         self._stop.set()
@@ -67,6 +71,7 @@ def watched(shop: ProductionShop) -> Iterator[TransactionWatch]:
     watch = TransactionWatch(shop.database_url)
     thread = threading.Thread(target=watch.run, daemon=True)
     thread.start()
+    assert watch.ready.wait(10), "the watcher could not connect"
     try:
         yield watch
     finally:

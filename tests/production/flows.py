@@ -165,15 +165,17 @@ class InsertGate:
 
 
 @contextmanager
-def inserts_held(database_url: str, table: str) -> Iterator[InsertGate]:
+def inserts_held(database_url: str, table: str, *,
+                 mode: str = "SHARE") -> Iterator[InsertGate]:
     """Lock ``table`` in SHARE mode: reads go on, every INSERT waits until the gate opens.
 
     A race test uses it to force the worst interleaving instead of hoping for it: every
     racer has made its check ("is there an order with this token?") and all stand at the
-    write together, so only the database's constraints can keep them apart.
+    write together, so only the database's constraints can keep them apart. ``mode="ACCESS
+    EXCLUSIVE"`` holds even the reads of the table.
     """
     with psycopg.connect(database_url) as connection:
-        connection.execute(f'LOCK TABLE "{table}" IN SHARE MODE')
+        connection.execute(f'LOCK TABLE "{table}" IN {mode} MODE')
         gate = InsertGate(connection, table)
         try:
             yield gate

@@ -13,9 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
-import psycopg
 import pytest
 from stdnum.ru import inn as inn_number
 
@@ -23,7 +21,7 @@ from storefront.extensions import db
 from storefront.models import GatewayCall, LookupCounter
 from tests.support.shop import csrf_token
 
-from .flows import InsertGate
+from .flows import inserts_held
 from .live import ProductionShop, at_once, post_from_thread
 
 pytestmark = pytest.mark.postgres
@@ -40,18 +38,6 @@ def live_shop(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
                     STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS="100")
     with shop:
         yield shop
-
-
-@contextmanager
-def reads_held(database_url: str, table: str) -> Iterator[InsertGate]:
-    """Lock ``table`` so that even reading it waits until the gate opens."""
-    with psycopg.connect(database_url) as connection:
-        connection.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
-        gate = InsertGate(connection, table)
-        try:
-            yield gate
-        finally:
-            connection.commit()
 
 
 def unknown_inns(count: int) -> list[str]:
@@ -77,7 +63,8 @@ def test_lookups_at_once_make_no_more_calls_than_the_cap(live_shop):
         return post_from_thread(f"{live_shop.url}/checkout/company", data, headers)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with reads_held(live_shop.database_url, "company_cache") as cache:
+        with inserts_held(live_shop.database_url, "company_cache",
+                          mode="ACCESS EXCLUSIVE") as cache:
             racing = pool.submit(at_once, BUYERS, ask)
             # gunicorn spreads connections over its workers' threads unevenly, so not
             # every request may be inside the shop yet; twice the cap is a real race.

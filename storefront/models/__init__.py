@@ -3,7 +3,7 @@
 from .base import UTCDateTime, now_utc
 from .catalog import Product
 from .companies import CompanyCache, LookupCounter
-from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
+from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow, append
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
@@ -25,5 +25,6 @@ __all__ = [
     "StaffUser",
     "UnverifiedWindow",
     "UTCDateTime",
+    "append",
     "now_utc",
 ]

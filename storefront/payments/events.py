@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..extensions import db
-from ..models import Order, OrderEvent
+from ..models import Order, OrderEvent, append
 
 
 class EventKind(StrEnum):
@@ -52,12 +52,13 @@ def record_event(
     ``kind`` says what happened, ``message``
     a sentence for the staff timeline, ``staff_id`` the staff member who acted (None
     for the buyer, Invoicebox or the shop itself) and ``data`` any JSON-able details.
-    A new order is flushed first so that the event can point at it.
+    A new order is flushed first so that the event can point at it; the event itself is
+    inserted at once (:func:`~storefront.models.append`).
     """
     if order.id is None:
         db.session.flush()
     event = OrderEvent(
         order_id=order.id, kind=kind, message=message, staff_id=staff_id, data=data
     )
-    db.session.add(event)
+    append(event)
     return event

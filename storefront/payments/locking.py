@@ -9,14 +9,21 @@ ignores it): it serialises the shop's own changes to the row, but lets another
 transaction insert a row that refers to it (a history event, a journalled gateway call),
 which only needs ``FOR KEY SHARE``. A plain ``FOR UPDATE`` would make those inserts wait,
 and two requests that each inserted one before locking would wait on each other.
+
+A lock lasts until the transaction ends, so a row is read under it once per transaction:
+:func:`locked` remembers what the transaction holds (also what :func:`lock_found` took
+together in one statement) and answers a second request for the same row from the
+session, with no query. The session's copy is the row as read under the lock plus this
+transaction's own changes, which is what a second read would return.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy import Row, Select
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
@@ -29,13 +36,44 @@ class ConcurrentChange(Exception):
 
 
 def locked(model: type[T], row_id: int) -> T:
-    """Read a row afresh under the shop's row lock (see the module docstring)."""
-    return db.session.execute(
+    """Read a row afresh under the shop's row lock (see the module docstring), or the
+    session's copy when this transaction already holds the lock."""
+    if (model, row_id) in _held() and (row := db.session.get(model, row_id)) is not None:
+        return row
+    row = db.session.execute(
         db.select(model)
         .where(model.id == row_id)  # type: ignore[attr-defined]
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
+    _held().add((model, row_id))
+    return row
+
+
+def lock_found(query: Select[Any], *models: type) -> Row[Any] | None:
+    """Run ``query``, a ``SELECT`` of one row of each of ``models`` joined together, under
+    the row lock; None if it finds nothing.
+
+    One statement instead of a lookup and a lock per row. PostgreSQL takes the locks in
+    the order of ``models``, which must therefore be the lock order (order, payment,
+    refund). The rows count as held for :func:`locked`.
+    """
+    found = db.session.execute(
+        query.with_for_update(key_share=True, of=list(models))
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if found is not None:
+        _held().update((model, row.id) for model, row in zip(models, found, strict=True))
+    return found
+
+
+def _held() -> set[tuple[type, int]]:
+    """The rows whose lock the session's current transaction holds."""
+    session = db.session()  # the request's own Session behind the scoped proxy
+    transaction, info = session.get_transaction(), session.info
+    if "locks" not in info or info["locks_of"] is not transaction:  # a new one holds none
+        info["locks_of"], info["locks"] = transaction, set()
+    return info["locks"]
 
 
 def retry_on_conflict(work: Callable[[], T], *, attempts: int = 3) -> T:

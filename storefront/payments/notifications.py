@@ -65,11 +65,11 @@ from ..invoicebox import (
     parse_datetime,
     verify_signature,
 )
-from ..models import Notification, Order, Payment, now_utc
+from ..models import Notification, Order, Payment, append, now_utc
 from ..request_log import note
 from ..states import PaymentStatus, payment_status_for
 from .events import EventKind, record_event
-from .locking import retry_on_conflict
+from .locking import lock_found, retry_on_conflict
 from .replays import Remembered, ReplayMemory
 from .transitions import CLOSED, PaidResult, amount_matches, is_paid, mark_closed, mark_paid
 from .unverified import Budget, keep_within_budget
@@ -135,7 +135,7 @@ def _apply_and_keep(record: _Record) -> Reply:
     """The one transaction of a verified notification: the change it makes and its row,
     so that no payment is ever without its notification. The caller commits it."""
     reply = _apply(record.raw_body, record)
-    db.session.add(_notification_row(record, reply))
+    append(_notification_row(record, reply))
     return reply
 
 
@@ -194,14 +194,14 @@ def _apply(body: bytes, record: _Record) -> Reply:
     if gateway_id == MONITORING_ID:
         return SUCCESS
 
-    payment = _payment_by(Payment.invoicebox_order_id, gateway_id)
-    if payment is None:
-        other = _payment_by(Payment.merchant_order_id, merchant_order_id)
+    found = _locked_payment(gateway_id)
+    if found is None:
+        other = _payment_by_merchant_order_id(merchant_order_id)
         if other is not None and is_paid(other.order):
             record.order_id = other.order_id
             return Reply.error(ReplyCode.ORDER_ALREADY_PAID, "The order is already paid.")
         return Reply.error(ReplyCode.ORDER_NOT_FOUND, "No order with this id.")
-    order = payment.order
+    order, payment = found
     record.order_id, record.payment_id = order.id, payment.id
     if merchant_order_id != payment.merchant_order_id:
         return _reject(order, ReplyCode.ORDER_NOT_FOUND,
@@ -214,8 +214,6 @@ def _apply(body: bytes, record: _Record) -> Reply:
         return SUCCESS
     if reported != PaymentStatus.COMPLETED:
         return _reject(order, ReplyCode.ORDER_WRONG_STATUS, f"Status {status!r} is not handled.")
-    if is_paid(order) and payment.status != PaymentStatus.COMPLETED:
-        db.session.refresh(payment)  # read after the order: was it this payment that paid?
     if payment.status == PaymentStatus.COMPLETED:
         record.completed = True
         return SUCCESS
@@ -224,11 +222,12 @@ def _apply(body: bytes, record: _Record) -> Reply:
     if not amount_matches(payment, _number(data.get("amount")), _text(data.get("currencyId"))):
         return _reject(order, ReplyCode.ORDER_WRONG_AMOUNT, "Amount or currency does not match.")
 
-    result = mark_paid(payment, paid_at=_paid_at(data), source="notification")
-    _checked(payment)
+    result = mark_paid(payment, paid_at=_paid_at(data), source="notification",
+                       checked_by="notification")
     if result is PaidResult.APPLIED:
         record.applied = record.completed = True
         return SUCCESS
+    _checked(payment)
     if result is PaidResult.REPLAY:
         record.completed = True
         return SUCCESS
@@ -245,12 +244,23 @@ def _reject(order: Order, code: ReplyCode, message: str) -> Reply:
     return Reply.error(code, message)
 
 
-def _payment_by(column: Any, value: str | None) -> Payment | None:
-    if not value:
+def _locked_payment(invoicebox_order_id: str | None) -> tuple[Order, Payment] | None:
+    """The payment with this Invoicebox id and its order, read and locked in one
+    statement (order first: the lock order); the transitions find the locks held."""
+    if not invoicebox_order_id:
         return None
-    # The order comes in the same statement: one round trip, and one consistent snapshot
-    # of the payment and the order it belongs to.
-    query = db.select(Payment).options(joinedload(Payment.order)).where(column == value)
+    query = (db.select(Order, Payment).join(Payment, Payment.order_id == Order.id)
+             .where(Payment.invoicebox_order_id == invoicebox_order_id))
+    found = lock_found(query, Order, Payment)
+    return None if found is None else (found[0], found[1])
+
+
+def _payment_by_merchant_order_id(merchant_order_id: str | None) -> Payment | None:
+    if not merchant_order_id:
+        return None
+    # The order comes in the same statement: one round trip, one consistent snapshot.
+    query = (db.select(Payment).options(joinedload(Payment.order))
+             .where(Payment.merchant_order_id == merchant_order_id))
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -289,7 +299,7 @@ def _store(record: _Record, reply: Reply) -> Reply:
     try:
         row = _notification_row(record, reply)
         if record.signature_valid:
-            db.session.add(row)
+            append(row)
         else:
             keep_within_budget(row, Budget.from_config(current_app.config))
         db.session.commit()

@@ -20,6 +20,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from ..extensions import db
 from ..invoicebox import Order as GatewayOrder
 from ..invoicebox import kopecks_to_decimal
@@ -65,13 +67,16 @@ def amount_matches(payment: Payment, amount: Decimal | None, currency: str | Non
     )
 
 
-def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str) -> PaidResult:
+def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str,
+              checked_by: str | None = None) -> PaidResult:
     """Mark ``payment`` completed and its order paid, once. The caller commits.
 
     The caller has already checked that the gateway reports this payment paid with the
     right amount and currency. ``source`` says who reported it (``notification`` or
-    ``status check``) for the order history. Raises :class:`ConcurrentChange` when a
-    concurrent transaction got there first (roll back, then call again).
+    ``status check``) for the order history; ``checked_by``, if given, is recorded as the
+    payment's latest news (``checked_at``, ``checked_by``) in the same ``UPDATE``. Raises
+    :class:`ConcurrentChange` when a concurrent transaction got there first (roll back,
+    then call again).
     """
     # Order first, then payment: one lock order everywhere (no deadlocks on PostgreSQL),
     # and a paid order is never seen beside a stale copy of the payment that paid it.
@@ -83,18 +88,12 @@ def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str) -> Pai
         return PaidResult.ORDER_ALREADY_PAID
     if order.status not in ORDER_PAYABLE or payment.status not in PAYMENT_PAYABLE:
         return PaidResult.CONFLICT
-    when = paid_at or now_utc()
-    payments_changed = db.session.execute(
-        db.update(Payment)
-        .where(Payment.id == payment.id, Payment.status.in_(PAYMENT_PAYABLE))
-        .values(status=PaymentStatus.COMPLETED.value, paid_at=when, updated_at=now_utc())
-    ).rowcount
-    orders_changed = db.session.execute(
-        db.update(Order)
-        .where(Order.id == order.id, Order.status.in_(ORDER_PAYABLE))
-        .values(status=OrderStatus.PAID.value, paid_at=when, updated_at=now_utc())
-    ).rowcount
-    if payments_changed != 1 or orders_changed != 1:
+    when, now = paid_at or now_utc(), now_utc()
+    checked = {"checked_at": now, "checked_by": checked_by} if checked_by else {}
+    if not (_move(payment, PAYMENT_PAYABLE, status=PaymentStatus.COMPLETED.value,
+                  paid_at=when, updated_at=now, **checked)
+            and _move(order, ORDER_PAYABLE, status=OrderStatus.PAID.value,
+                      paid_at=when, updated_at=now)):
         raise ConcurrentChange(f"order {order.number}: paid concurrently")
     record_event(
         order,
@@ -105,6 +104,27 @@ def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str) -> Pai
     )
     log.info("order %s paid via %s (%s)", order.number, payment.merchant_order_id, source)
     return PaidResult.APPLIED
+
+
+def _move(row: Order | Payment, allowed: frozenset[str], **values: object) -> bool:
+    """``UPDATE`` ``row`` to ``values`` only while its status is one of ``allowed``; True
+    if it was.
+
+    The condition is what lets exactly one of two racing transactions through on any
+    database (SQLite has no row locks). A plain statement on the table, not the ORM's
+    bulk update, and the session's copy takes the values as already written.
+    """
+    table = type(row).__table__
+    changed = db.session.execute(
+        table.update()
+        .where(table.c.id == row.id, table.c.status.in_(sorted(str(s) for s in allowed)))
+        .values(values)
+    ).rowcount
+    if changed != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    return True
 
 
 def mark_closed(payment: Payment, target: PaymentStatus) -> bool:

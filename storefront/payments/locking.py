@@ -50,9 +50,9 @@ def locked(model: type[T], row_id: int) -> T:
     return row
 
 
-def lock_found(query: Select[Any], *models: type) -> Row[Any] | None:
-    """Run ``query``, a ``SELECT`` of one row of each of ``models`` joined together, under
-    the row lock; None if it finds nothing.
+def lock_found(query: Select[Any], *models: type, **params: Any) -> Row[Any] | None:
+    """Run ``query`` (with ``params`` for its bound parameters), a ``SELECT`` of one row of
+    each of ``models`` joined together, under the row lock; None if it finds nothing.
 
     One statement instead of a lookup and a lock per row. PostgreSQL takes the locks in
     the order of ``models``, which must therefore be the lock order (order, payment,
@@ -60,7 +60,7 @@ def lock_found(query: Select[Any], *models: type) -> Row[Any] | None:
     """
     found = db.session.execute(
         query.with_for_update(key_share=True, of=list(models))
-        .execution_options(populate_existing=True)
+        .execution_options(populate_existing=True), params
     ).one_or_none()
     if found is not None:
         _held().update((model, row.id) for model, row in zip(models, found, strict=True))

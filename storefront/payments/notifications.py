@@ -249,10 +249,12 @@ def _locked_payment(invoicebox_order_id: str | None) -> tuple[Order, Payment] | 
     statement (order first: the lock order); the transitions find the locks held."""
     if not invoicebox_order_id:
         return None
-    query = (db.select(Order, Payment).join(Payment, Payment.order_id == Order.id)
-             .where(Payment.invoicebox_order_id == invoicebox_order_id))
-    found = lock_found(query, Order, Payment)
+    found = lock_found(_BY_GATEWAY_ID, Order, Payment, gateway_id=invoicebox_order_id)
     return None if found is None else (found[0], found[1])
+
+
+_BY_GATEWAY_ID = (db.select(Order, Payment).join(Payment, Payment.order_id == Order.id)
+                  .where(Payment.invoicebox_order_id == db.bindparam("gateway_id")))
 
 
 def _payment_by_merchant_order_id(merchant_order_id: str | None) -> Payment | None:

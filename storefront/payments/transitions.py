@@ -19,7 +19,9 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
+from sqlalchemy import Table, Update, bindparam
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
@@ -114,17 +116,23 @@ def _move(row: Order | Payment, allowed: frozenset[str], **values: object) -> bo
     database (SQLite has no row locks). A plain statement on the table, not the ORM's
     bulk update, and the session's copy takes the values as already written.
     """
-    table = type(row).__table__
     changed = db.session.execute(
-        table.update()
-        .where(table.c.id == row.id, table.c.status.in_(sorted(str(s) for s in allowed)))
-        .values(values)
+        _guarded_update(type(row).__table__),
+        {"row_id": row.id, "allowed": sorted(str(s) for s in allowed), **values},
     ).rowcount
     if changed != 1:
         return False
     for name, value in values.items():
         set_committed_value(row, name, value)
     return True
+
+
+@cache
+def _guarded_update(table: Table) -> Update:
+    """``UPDATE table SET <the parameters' columns> WHERE id = :row_id AND status IN
+    :allowed``, built once per table."""
+    return table.update().where(table.c.id == bindparam("row_id"),
+                                table.c.status.in_(bindparam("allowed", expanding=True)))
 
 
 def mark_closed(payment: Payment, target: PaymentStatus) -> bool:

@@ -15,8 +15,8 @@
 
 ``STOREFRONT_PORT``, ``SANDBOX_PORT`` and ``SMTP_PORT`` move them; the shop's public URL
 follows its port and its ``INVOICEBOX_API_URL`` follows the sandbox's. ``DATABASE_URL`` and
-``SANDBOX_STATE`` move the two databases, ``STOREFRONT_MAIL_DIR`` the caught mail; ``WEB_CONCURRENCY`` serves the shop with that many gunicorn
-workers.
+``SANDBOX_STATE`` move the two databases, ``STOREFRONT_MAIL_DIR`` the caught mail;
+``WEB_CONCURRENCY`` serves the shop with that many gunicorn workers.
 
 However the demo is stopped, the servers and the runner stop with it: Ctrl-C; SIGINT,
 SIGTERM or SIGHUP to this script or to the ``make`` running it; even SIGKILL of ``make`` or

@@ -176,7 +176,7 @@ def _undelivered() -> bool:
 
 
 def _in_no_transaction() -> None:
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         raise RuntimeError("a database transaction is open while talking to the mail server")
 
 

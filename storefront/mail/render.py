@@ -82,9 +82,9 @@ def build(message: OutboxMessage, sender: str) -> EmailMessage:
     email["To"] = message.recipient
     email["Date"] = formatdate(localtime=False, usegmt=True)
     email["Message-ID"] = message_id(message, sender)
-    email["Content-Language"] = message.language
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
+    email["Content-Language"] = message.language  # after the parts: set_content drops it
     return email
 
 

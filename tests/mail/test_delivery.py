@@ -143,3 +143,12 @@ def test_the_outbox_is_never_sent_from_a_request(mail_app, catcher):
     post_signed(mail_app.test_client(), awaiting.body())
     threading.Event().wait(0.3)
     assert catcher.files() == [] and len(outbox(mail_app)) == 1
+
+
+def test_starttls_is_never_skipped_when_the_server_does_not_offer_it(make_app, catcher):
+    app = make_app(**smtp_settings(catcher.port, SMTP_SECURITY="starttls"))
+    queue_two(app)
+    with app.app_context():
+        assert run_pass("runner-a").mail.deferred == 2
+    assert catcher.files() == []  # nothing went in the clear
+    assert all("STARTTLS" in row.last_error for row in outbox(app))

@@ -207,6 +207,8 @@ def validate(settings: Mapping[str, Any]) -> None:
         )
     if settings.get("SMTP_SECURITY", "starttls") not in SMTP_SECURITY:
         raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    if settings.get("SMTP_HOST") and not settings.get("SMTP_SENDER"):
+        raise ConfigError("SMTP_SENDER (or STOREFRONT_SELLER_EMAIL) must be set with SMTP_HOST")
     zone = settings.get("STOREFRONT_TIMEZONE") or "Europe/Moscow"
     try:
         ZoneInfo(zone)

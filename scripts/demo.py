@@ -7,14 +7,18 @@
   (catalog and the demo staff account) with the ``flask`` commands first;
 * the reconcile runner (``flask invoicebox reconcile --every 5``), which asks the sandbox
   about payments and refunds whose news has not arrived (after a 20 s grace period in the
-  demo, ``STOREFRONT_RECONCILE_GRACE_SECONDS``).
+  demo, ``STOREFRONT_RECONCILE_GRACE_SECONDS``) and sends the mail waiting in the outbox;
+* the mail catcher (``python -m storefront.mail.catcher``, built on aiosmtpd) on
+  127.0.0.1:8025, the shop's SMTP server in the demo: it keeps every message as an
+  ``.eml`` file in ``instance/mail/`` (``STOREFRONT_MAIL_DIR``), and staff read them at
+  ``/staff/mail``.
 
-``STOREFRONT_PORT`` and ``SANDBOX_PORT`` move them; the shop's public URL follows its port
-and its ``INVOICEBOX_API_URL`` follows the sandbox's. ``DATABASE_URL`` and ``SANDBOX_STATE``
-move the two databases; ``WEB_CONCURRENCY`` serves the shop with that many gunicorn
-workers.
+``STOREFRONT_PORT``, ``SANDBOX_PORT`` and ``SMTP_PORT`` move them; the shop's public URL
+follows its port and its ``INVOICEBOX_API_URL`` follows the sandbox's. ``DATABASE_URL`` and
+``SANDBOX_STATE`` move the two databases, ``STOREFRONT_MAIL_DIR`` the caught mail;
+``WEB_CONCURRENCY`` serves the shop with that many gunicorn workers.
 
-However the demo is stopped, both servers and the runner stop with it: Ctrl-C; SIGINT,
+However the demo is stopped, the servers and the runner stop with it: Ctrl-C; SIGINT,
 SIGTERM or SIGHUP to this script or to the ``make`` running it; even SIGKILL of ``make`` or
 of this script (see :class:`ParentWatch` and ``scripts/demo_child.py``). If any of the three
 dies, the others are stopped too and the script exits non-zero.
@@ -81,16 +85,31 @@ def reconcile_command() -> list[str]:
             "--every", str(RECONCILE_EVERY_SECONDS)]
 
 
+def mail_folder() -> Path:
+    return Path(os.environ.get("STOREFRONT_MAIL_DIR") or INSTANCE / "mail")
+
+
+def catcher_command(port: int) -> list[str]:
+    """The module and arguments of ``python -m`` that run the mail catcher."""
+    return ["storefront.mail.catcher", "--host", HOST, "--port", str(port),
+            "--folder", str(mail_folder())]
+
+
 def sandbox_command(port: int, config: Path) -> list[str]:
     """The module and arguments of ``python -m`` that serve the sandbox."""
     return ["sandbox", "--host", HOST, "--port", str(port),
             "--state", str(sandbox_state()), "--config", str(config)]
 
 
-def shop_environment(shop_port: int, sandbox_port: int) -> dict[str, str]:
+def shop_environment(shop_port: int, sandbox_port: int, smtp_port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(STOREFRONT_MODE="demo", STOREFRONT_PORT=str(shop_port),
-               INVOICEBOX_API_URL=f"http://{HOST}:{sandbox_port}")
+               INVOICEBOX_API_URL=f"http://{HOST}:{sandbox_port}",
+               # The mail goes to the catcher, never to a real server.
+               SMTP_HOST=HOST, SMTP_PORT=str(smtp_port), SMTP_SECURITY="none",
+               STOREFRONT_MAIL_DIR=str(mail_folder()))
+    for name in ("SMTP_USER", "SMTP_PASSWORD"):
+        env.pop(name, None)
     env.pop("STOREFRONT_PUBLIC_URL", None)  # follows STOREFRONT_PORT in demo mode
     env.setdefault("STOREFRONT_RECONCILE_GRACE_SECONDS", DEMO_RECONCILE_GRACE_SECONDS)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -141,6 +160,14 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def listens(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def answers(url: str) -> bool:
     try:
         with urlopen(url, timeout=1) as response:
@@ -150,7 +177,7 @@ def answers(url: str) -> bool:
 
 
 class Children:
-    """The two servers and the runner. Each runs in its own session, so a Ctrl-C reaches only this
+    """The servers and the runner. Each runs in its own session, so a Ctrl-C reaches only this
     script, which then stops them in order instead of leaving half a demo running.
 
     Each is run through ``scripts/demo_child.py`` with the read end of a pipe whose write
@@ -238,14 +265,17 @@ class ParentWatch(threading.Thread):
                 self.stop.set()
 
 
-def wait_until_ready(children: Children, checks: dict[str, str], stop: threading.Event) -> bool:
+def wait_until_ready(children: Children, checks: dict[str, str | int],
+                     stop: threading.Event) -> bool:
+    """Wait until every check answers: a URL with 200, a port by accepting."""
     deadline = time.monotonic() + START_TIMEOUT
     pending = dict(checks)
     while pending and not stop.is_set():
         if (dead := children.exited()) is not None:
             log.error("the %s exited during start-up", dead)
             return False
-        pending = {name: url for name, url in pending.items() if not answers(url)}
+        pending = {name: check for name, check in pending.items()
+                   if not (listens(check) if isinstance(check, int) else answers(check))}
         if time.monotonic() > deadline:
             log.error("no answer from %s within %.0f s", ", ".join(pending), START_TIMEOUT)
             return False
@@ -253,7 +283,7 @@ def wait_until_ready(children: Children, checks: dict[str, str], stop: threading
     return not stop.is_set()
 
 
-def banner(shop_url: str, sandbox_url: str) -> str:
+def banner(shop_url: str, sandbox_url: str, smtp_port: int) -> str:
     return "\n".join([
         "",
         "  Sever Coffee Roasters, paying through the Invoicebox sandbox, is ready.",
@@ -261,12 +291,16 @@ def banner(shop_url: str, sandbox_url: str) -> str:
         f"    Shop ............... {shop_url}/",
         f"    Staff area ......... {shop_url}/staff/  (staff@example.com / staff)",
         f"    Invoicebox sandbox . {sandbox_url}/_sandbox/  (orders, notifications, scenarios)",
+        f"    Mail ............... {shop_url}/staff/mail  (SMTP catcher on {HOST}:{smtp_port};",
+        f"                         each message is kept as an .eml file in {mail_folder()})",
         "",
         "  Add something to the cart, check out, then press «Оплатить» (Pay) or",
         "  «Отказаться» (Decline) on the sandbox's payment page: it speaks the order's",
         "  language. The header switches the shop between Русский and English. A lost",
         "  notification is picked up by the reconcile runner within a minute.",
-        "  Ctrl-C stops both servers and the runner; README.md says how to start again.",
+        "  Mail to the buyer (order placed, payment received, refund issued) is sent by",
+        "  the runner, never to a real address. Ctrl-C stops the servers and the runner;",
+        "  README.md says how to start again.",
         "",
     ])
 
@@ -275,14 +309,16 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="demo: %(message)s")
     shop_port = int(os.environ.get("STOREFRONT_PORT", "8000"))
     sandbox_port = int(os.environ.get("SANDBOX_PORT", "8001"))
+    smtp_port = int(os.environ.get("SMTP_PORT", "8025"))
     shop_url, sandbox_url = f"http://{HOST}:{shop_port}", f"http://{HOST}:{sandbox_port}"
-    for name, port in (("STOREFRONT_PORT", shop_port), ("SANDBOX_PORT", sandbox_port)):
+    for name, port in (("STOREFRONT_PORT", shop_port), ("SANDBOX_PORT", sandbox_port),
+                       ("SMTP_PORT", smtp_port)):
         if not port_is_free(port):
             log.error("port %s is in use; stop what uses it or set %s", port, name)
             return 1
     INSTANCE.mkdir(exist_ok=True)
     sandbox_state().parent.mkdir(parents=True, exist_ok=True)
-    env = shop_environment(shop_port, sandbox_port)
+    env = shop_environment(shop_port, sandbox_port, smtp_port)
     try:
         prepare_database(env)
     except subprocess.CalledProcessError:
@@ -302,12 +338,15 @@ def main() -> int:
     try:
         children.start("sandbox", sandbox_command(sandbox_port, write_sandbox_config(shop_url)),
                        sandbox_environment())
+        children.start("mail catcher", catcher_command(smtp_port), env)
         children.start("shop", shop_server_command(shop_port), env)
         children.start("reconcile runner", reconcile_command(), env)
-        checks = {"sandbox": f"{sandbox_url}/_sandbox/health", "shop": f"{shop_url}/healthz"}
+        checks: dict[str, str | int] = {"sandbox": f"{sandbox_url}/_sandbox/health",
+                                        "shop": f"{shop_url}/healthz",
+                                        "mail catcher": smtp_port}
         if not wait_until_ready(children, checks, stop):
             return 0 if stop.is_set() else 1
-        print(banner(shop_url, sandbox_url), flush=True)
+        print(banner(shop_url, sandbox_url, smtp_port), flush=True)
         while not stop.is_set():
             if (dead := children.exited()) is not None:
                 log.error("the %s stopped unexpectedly; stopping the demo", dead)

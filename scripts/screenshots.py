@@ -173,9 +173,10 @@ def photograph(shop: str) -> list[str]:
 
 
 def with_demo(action: Callable[[str], list[str]]) -> int:
-    shop_port, sandbox_port = free_port(), free_port()
+    shop_port, sandbox_port, smtp_port = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="screenshots-") as folder:
         env = dict(os.environ, STOREFRONT_PORT=str(shop_port), SANDBOX_PORT=str(sandbox_port),
+                   SMTP_PORT=str(smtp_port), STOREFRONT_MAIL_DIR=f"{folder}/mail",
                    DATABASE_URL=f"sqlite:///{folder}/shop.db",
                    SANDBOX_STATE=f"{folder}/sandbox.sqlite3", STOREFRONT_CATALOG_CACHE_SECONDS="0")
         demo = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "demo.py")], cwd=ROOT,

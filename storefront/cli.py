@@ -89,7 +89,8 @@ def deactivate_command(email: str) -> None:
 @click.option("--every", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
               help="Keep going: a pass every SECONDS until SIGTERM or SIGINT.")
 def reconcile_command(every: float | None) -> None:
-    """Ask Invoicebox about payments and refunds whose news has not arrived.
+    """Ask Invoicebox about payments and refunds whose news has not arrived, and send the
+    mail waiting in the outbox.
 
     One pass, or with ``--every`` a pass every SECONDS; a signal lets the current item
     finish, then the command exits 0.

@@ -54,6 +54,8 @@ LIMITS: dict[str, int] = {
     # is left to its notification before the runner asks, and how many it claims at once.
     "STOREFRONT_RECONCILE_GRACE_SECONDS": 60,
     "STOREFRONT_RECONCILE_BATCH": 20,
+    # Messages one runner claims from the mail outbox per pass (storefront/mail/).
+    "STOREFRONT_MAIL_BATCH": 20,
 }
 
 # The seller's legal details, shown in every page's footer (a Russian shop must show
@@ -72,6 +74,20 @@ DEMO_SELLER: dict[str, str] = {
     "STOREFRONT_SELLER_ADDRESS": "125009, г. Москва, ул. Примерная, д. 1",
     "STOREFRONT_SELLER_EMAIL": "shop@sever-coffee.example",
 }
+
+# Mail (storefront/mail/): the SMTP server the runner sends through, and the staff's
+# address. Demo mode sends to the local catcher that ``make demo`` starts (aiosmtpd),
+# which keeps each message as a file in ``instance/mail/``; nothing else has a default
+# that sends anywhere: without ``SMTP_HOST`` mail waits in the outbox.
+SMTP_SECURITY = ("starttls", "ssl", "none")
+DEMO_MAIL: dict[str, str] = {
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": "8025",
+    "SMTP_SECURITY": "none",
+    "SMTP_SENDER": "Север Кофе <shop@sever-coffee.example>",
+    "STOREFRONT_STAFF_EMAIL": "staff@example.com",
+}
+MAIL_FOLDER = "mail"
 
 # Where demo mode keeps the session key it made (inside the git-ignored instance folder).
 DEMO_SECRET_KEY_FILE = "secret_key"
@@ -110,6 +126,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             return DEMO_DEFAULTS[name]
         if mode == "demo" and name in DEMO_SELLER:
             return DEMO_SELLER[name]
+        if mode == "demo" and name in DEMO_MAIL:
+            return DEMO_MAIL[name]
         return default
 
     if mode == "production":
@@ -151,6 +169,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             name: int(_number(get(name, str(default)), name, 0))
             for name, default in LIMITS.items()
         },
+        **mail_settings(get, instance_path),
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
         "STOREFRONT_TRUSTED_PROXIES": int(
@@ -161,6 +180,23 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
     return settings
 
 
+def mail_settings(get: Any, instance_path: str) -> dict[str, Any]:
+    """``SMTP_*`` and the staff's address (see :data:`DEMO_MAIL`)."""
+    return {
+        "SMTP_HOST": get("SMTP_HOST", ""),
+        "SMTP_PORT": int(_number(get("SMTP_PORT", "587"), "SMTP_PORT")),
+        "SMTP_SECURITY": (get("SMTP_SECURITY", "starttls") or "").lower(),
+        "SMTP_USER": get("SMTP_USER", ""),
+        "SMTP_PASSWORD": get("SMTP_PASSWORD", ""),
+        "SMTP_SENDER": get("SMTP_SENDER") or get("STOREFRONT_SELLER_EMAIL", ""),
+        "SMTP_TIMEOUT": _number(get("SMTP_TIMEOUT", "10"), "SMTP_TIMEOUT"),
+        "STOREFRONT_STAFF_EMAIL": get("STOREFRONT_STAFF_EMAIL", ""),
+        # Where the demo's catcher keeps the messages and /staff/mail reads them.
+        "STOREFRONT_MAIL_DIR": get("STOREFRONT_MAIL_DIR")
+        or str(Path(instance_path) / MAIL_FOLDER),
+    }
+
+
 def validate(settings: Mapping[str, Any]) -> None:
     """Check values whose mistakes would otherwise surface only at the first payment."""
     if settings.get("INVOICEBOX_API_VERSION") not in API_VERSIONS:
@@ -169,6 +205,10 @@ def validate(settings: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"INVOICEBOX_SIGNATURE_ALGORITHM must be one of {', '.join(SIGNATURE_ALGORITHMS)}"
         )
+    if settings.get("SMTP_SECURITY", "starttls") not in SMTP_SECURITY:
+        raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    if settings.get("SMTP_HOST") and not settings.get("SMTP_SENDER"):
+        raise ConfigError("SMTP_SENDER (or STOREFRONT_SELLER_EMAIL) must be set with SMTP_HOST")
     zone = settings.get("STOREFRONT_TIMEZONE") or "Europe/Moscow"
     try:
         ZoneInfo(zone)

@@ -1,4 +1,4 @@
-"""However ``make demo`` is stopped, both of its servers stop with it.
+"""However ``make demo`` is stopped, its servers (and its mail catcher) stop with it.
 
 The servers run in sessions of their own (so that a terminal's Ctrl-C reaches only the demo
 script, which stops them in order). Before, a signal to ``make``'s process alone left them
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +37,14 @@ def _answers(url: str) -> bool:
         with urlopen(url, timeout=1) as response:
             return response.status == 200
     except (URLError, OSError):
+        return False
+
+
+def _listens(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
         return False
 
 
@@ -77,12 +86,14 @@ class Demo:
 
     def __init__(self, workdir: Path, via_make: bool) -> None:
         self.shop_port, self.sandbox_port = free_port(), free_port()
+        self.smtp_port = free_port()
         self.checks = (f"http://127.0.0.1:{self.shop_port}/healthz",
                        f"http://127.0.0.1:{self.sandbox_port}/_sandbox/health")
-        theirs = ("STOREFRONT_", "INVOICEBOX_", "SANDBOX_", "DATABASE_URL", "SECRET_KEY",
-                  "WEB_CONCURRENCY", "MAKE", "MFLAGS")
+        theirs = ("STOREFRONT_", "INVOICEBOX_", "SANDBOX_", "SMTP_", "DATABASE_URL",
+                  "SECRET_KEY", "WEB_CONCURRENCY", "MAKE", "MFLAGS")
         env = {k: v for k, v in os.environ.items() if not k.startswith(theirs)}
         env.update(STOREFRONT_PORT=str(self.shop_port), SANDBOX_PORT=str(self.sandbox_port),
+                   SMTP_PORT=str(self.smtp_port), STOREFRONT_MAIL_DIR=str(workdir / "mail"),
                    DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}",
                    SANDBOX_STATE=str(workdir / "sandbox.sqlite3"))
         command = (["make", "--no-print-directory", "demo"] if via_make
@@ -96,12 +107,13 @@ class Demo:
 
     def wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
-        while not all(_answers(url) for url in self.checks):
+        while not (all(_answers(url) for url in self.checks) and _listens(self.smtp_port)):
             assert self.process.poll() is None, f"the demo exited:\n{self.log_text()}"
             assert time.monotonic() < deadline, f"the demo did not start:\n{self.log_text()}"
             time.sleep(0.2)
         self.processes = _tree(self.process.pid)
-        assert len(self.processes) >= 3, self.processes  # (make,) the script, two servers
+        # (make,) the script, two servers, the mail catcher and the runner
+        assert len(self.processes) >= 5, self.processes
 
     def signal_demo_script(self, signum: int) -> None:
         """Send ``signum`` to scripts/demo.py itself (under make: make's child)."""
@@ -116,6 +128,8 @@ class Demo:
             self.process.poll()  # reaps make (or the script) once it exits: then it is gone
             alive = {pid for pid in self.processes if _alive(pid)}
             answering = [url for url in self.checks if _answers(url)]
+            if _listens(self.smtp_port):
+                answering.append(f"smtp://127.0.0.1:{self.smtp_port}")
             if (not alive and not answering) or time.monotonic() > deadline:
                 return alive, answering
             time.sleep(0.2)

@@ -4,6 +4,7 @@ from .base import UTCDateTime, now_utc
 from .catalog import Product
 from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow, append
+from .mail import OutboxMessage
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
@@ -18,6 +19,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OutboxMessage",
     "Payment",
     "Product",
     "Refund",

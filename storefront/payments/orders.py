@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..invoicebox import Basket, decimal_to_kopecks, kopecks_to_decimal
+from ..mail import queue_order_placed
 from ..models import Order, OrderLine, now_utc
 from ..request_log import note
 from ..states import OrderStatus
@@ -123,6 +124,7 @@ def place_order(
         try:
             db.session.flush()
             record_event(order, EventKind.PLACED, f"Order {order.number} placed by the buyer.")
+            queue_order_placed(order)  # committed with the order, or not at all
             db.session.commit()
         except IntegrityError:
             # The same form submitted concurrently (found above on the next round), or,

@@ -10,7 +10,10 @@ ends at Invoicebox without telling anyone. :func:`run_pass` asks the API about
   exactly as a notification or a staff "Sync" would apply it (:func:`.sync.read_attempt`,
   :func:`.sync.apply_read`); an attempt whose create had an unknown outcome and that
   Invoicebox does not know is marked failed, as the checkout would;
-* orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`.
+* orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`;
+
+and then sends the mail waiting in the outbox (:func:`storefront.mail.deliver_due`, under
+leases of its own; a mail server that is down delays mail and nothing else).
 
 Several runners may run at once, on any number of machines. Each claims a batch in one
 short transaction (a conditional ``UPDATE ... RETURNING`` that sets the payment's lease,
@@ -38,6 +41,7 @@ from functools import partial
 from .. import budget
 from ..extensions import db
 from ..invoicebox import InvoiceboxError, RateLimited
+from ..mail import MailReport, deliver_due
 from ..models import Order, Payment, Refund, now_utc
 from ..states import PAYMENT_PAYABLE, REFUND_OPEN
 from .checkout import fail_if_absent
@@ -66,6 +70,7 @@ class PassReport:
     backoffs: int = 0
     stopped: str | None = None  # why the pass ended early: "budget" or "rate_limited"
     errors: list[str] = field(default_factory=list)
+    mail: MailReport = field(default_factory=MailReport)
 
 
 def runner_name() -> str:
@@ -82,14 +87,26 @@ def run_pass(owner: str | None = None, *, stop=lambda: False) -> PassReport:
         _payments(owner, report, stop)
         if report.stopped is None:
             _refunds(report, stop)
+    if not stop():
+        report.mail = _mail(owner, stop)
     log.info(
         "reconcile pass: %d payment(s) read, %d changed; %d order(s) with open refunds "
-        "read, %d changed; %d back-off(s)%s",
+        "read, %d changed; %d back-off(s); mail: %d sent, %d deferred%s",
         report.payments_read, report.payments_changed, report.refund_orders_read,
-        report.refunds_changed, report.backoffs,
+        report.refunds_changed, report.backoffs, report.mail.sent, report.mail.deferred,
         f"; stopped early: {report.stopped}" if report.stopped else "",
     )
     return report
+
+
+def _mail(owner: str, stop) -> MailReport:
+    """The outbox's turn; whatever goes wrong there leaves the pass's other work done."""
+    try:
+        return deliver_due(owner, stop=stop)
+    except Exception:
+        log.exception("reconcile: the mail step failed; its messages wait for the next pass")
+        db.session.rollback()
+        return MailReport()
 
 
 def claim_payments(owner: str, limit: int) -> list[tuple[int, int, str | None, str]]:

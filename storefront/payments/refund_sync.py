@@ -17,6 +17,7 @@ from .. import gateway
 from ..extensions import db
 from ..invoicebox import Refund as RemoteRefund
 from ..invoicebox import decimal_to_kopecks, kopecks_to_decimal
+from ..mail import queue_refund_issued
 from ..models import Order, Refund, now_utc
 from ..states import (
     ORDER_REFUNDABLE,
@@ -170,6 +171,7 @@ def _apply_status(order: Order, refund: Refund, target: RefundStatus,
     elif target == RefundStatus.COMPLETED:
         refund.completed_at = now_utc()
         record_event(order, EventKind.REFUND_COMPLETED, f"{label} completed: the money is back")
+        queue_refund_issued(order, refund)
     else:
         record_event(order, EventKind.REFUND_CANCELED, f"{label} canceled by Invoicebox")
     log.info("refund %s: %s", refund.merchant_order_id, target.value)

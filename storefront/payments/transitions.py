@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..extensions import db
 from ..invoicebox import Order as GatewayOrder
 from ..invoicebox import kopecks_to_decimal
+from ..mail import queue_payment_received
 from ..models import Order, Payment, now_utc
 from ..states import (
     ORDER_OPEN,
@@ -104,6 +105,7 @@ def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str,
         f"(attempt {payment.attempt}), confirmed by {source}.",
         data={"payment_id": payment.id, "source": source},
     )
+    queue_payment_received(order)  # the buyer's mail, committed with the transition
     log.info("order %s paid via %s (%s)", order.number, payment.merchant_order_id, source)
     return PaidResult.APPLIED
 

@@ -152,7 +152,7 @@ class ProductionShop:
 
     def _environment(self) -> dict[str, str]:
         # Nothing from the developer's shell may steer the shop: drop its settings first.
-        theirs = ("STOREFRONT_", "INVOICEBOX_", "GUNICORN_", "DATABASE_URL", "SECRET_KEY",
+        theirs = ("STOREFRONT_", "INVOICEBOX_", "GUNICORN_", "SMTP_", "DATABASE_URL", "SECRET_KEY",
                   "WEB_CONCURRENCY", "LOG_LEVEL")
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(theirs)}
         return {

@@ -5,6 +5,7 @@ from .catalog import Product
 from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
 from .orders import Order, OrderLine, Payment
+from .refund_requests import RefundRequest, RefundRequestLine
 from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
@@ -22,6 +23,8 @@ __all__ = [
     "Product",
     "Refund",
     "RefundLine",
+    "RefundRequest",
+    "RefundRequestLine",
     "StaffUser",
     "UnverifiedWindow",
     "UTCDateTime",

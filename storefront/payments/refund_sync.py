@@ -29,6 +29,7 @@ from ..states import (
 )
 from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
+from .request_links import reopen_request
 
 __all__ = [
     "REFRESH_INTERVAL",
@@ -126,6 +127,7 @@ def reconcile_pending(order_id: int, parent_id: str) -> Reconciled:
                 return "unresolved"
             # Not found, and too old to still be on its way: it was never made.
             transition(refund, RefundStatus.REJECTED)
+            reopen_request(refund)
             refund.error = "Invoicebox has no record of this refund: it was not made."
             record_event(order, EventKind.REFUND_REJECTED,
                          f"Refund {refund.merchant_order_id} never reached Invoicebox")

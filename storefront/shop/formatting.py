@@ -144,7 +144,7 @@ def refund_request_outcome(request: Any) -> tuple[str, str]:
         return "declined", gettext("declined")
     refund = request.refund
     if refund is not None and refund.status == RefundStatus.COMPLETED:
-        return "refunded", gettext("refunded")
+        return "refunded", gettext("refund completed")
     if refund is not None and refund.status in REFUND_OPEN:
         return "in_progress", gettext("refund in progress")
     return "not_made", gettext("the refund was not made")

@@ -319,7 +319,7 @@ def test_staff_issue_a_request_and_the_buyer_sees_it_refunded(shop):
     status = buyer.get(f"/orders/{token}/status").get_json()  # what the page polls
     assert status["state"].endswith(f"{request_id}:issued:completed")
     page = buyer.get(f"/orders/{token}").get_data(as_text=True)
-    assert ">refunded<" in page and "890.00\u00a0₽</span> was refunded" in page
+    assert ">refund completed<" in page and "890.00\u00a0₽</span> was refunded" in page
     # The same request cannot be issued twice.
     again = client.get(f"/staff/orders/{number}/refund?request={request_id}").get_data(
         as_text=True)

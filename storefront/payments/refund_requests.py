@@ -141,7 +141,7 @@ def request_refund(order: Order, quantities: Mapping[str, int], reason: str) -> 
     except IntegrityError:
         # Another request of this order was stored between the check and this insert.
         db.session.rollback()
-        raise RefundRequestError(_OPEN_ALREADY()) from None
+        raise RefundRequestError(_open_already()) from None
     log.info("order %s: refund request %s stored", order.number, request.id)
     return request
 
@@ -213,7 +213,7 @@ def decline_request(request_id: int, staff_id: int, message: str) -> RefundReque
 # -- small helpers -----------------------------------------------------------------------
 
 
-def _OPEN_ALREADY() -> str:  # noqa: N802  (a sentence, translated when it is said)
+def _open_already() -> str:
     return _("You have already asked for a refund of this order; we will answer it soon. "
              "You can see it below.")
 
@@ -232,7 +232,7 @@ def _busy(order_id: int) -> str | None:
     has_open, has_pending = db.session.execute(
         db.select(open_request.label("open"), pending_refund.label("pending"))).one()
     if has_open:
-        return _OPEN_ALREADY()
+        return _open_already()
     if has_pending:
         return _("A refund of this order is being made right now. Please look again in a "
                  "minute.")

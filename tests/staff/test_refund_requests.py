@@ -206,9 +206,11 @@ def test_staff_list_open_requests_first_with_a_count_in_the_navigation(app, clie
     assert f'href="/staff/orders/{first}/refund?request={request_id}"' in listing
     assert "Too bitter" in listing
 
-    # Opened from the list, the refund screen says what the buyer asked, and why.
-    refund_url = f"/staff/orders/{first}/refund?request={request_id}"
-    assert f'href="{refund_url}"' in listing
+    # The order's page says so too, and leads to the same pre-filled refund screen.
+    order_page = staff_client.get(f"/staff/orders/{first}").get_data(as_text=True)
+    assert "The buyer asked for a refund on" in order_page
+    assert f'href="/staff/orders/{first}/refund?request={request_id}">Answer the request' \
+        in order_page
 
 
 def test_decline_with_a_message_the_buyer_reads(app, client, staff_client):

@@ -20,7 +20,7 @@ from storefront.invoicebox import InvoiceboxClient
 from storefront.models import Order
 from storefront.staff.accounts import StaffAccountError, create_staff
 
-from .conftest import WORDS
+from .conftest import LOCALES, PHONE, WORDS, fits_the_screen
 
 EMAIL, PASSWORD = "irina@sever-coffee.ru", "e2e refund requests passphrase"
 PRESS_SKU = "FP-GLS-350"
@@ -119,3 +119,28 @@ def test_buyer_requests_a_refund_staff_issue_it_buyer_sees_it_refunded(
     page.goto(buyer_url)
     expect(requests.locator(".badge")).to_have_text(mine["refunded"], timeout=30_000)
     expect(requests).to_contain_text(f"{price} {mine['was_refunded']}")
+
+
+def test_the_refund_request_pages_fit_a_phone(new_context, shop, sandbox, paid_order):
+    words, mine = WORDS["ru"], REQUEST_WORDS["ru"]
+    _staff_member(shop)
+    phone = new_context(locale=LOCALES["ru"], viewport=PHONE).new_page()
+    phone.goto(f"{shop.url}/orders/{paid_order}/refund")
+    fits_the_screen(phone)
+    phone.get_by_label(mine["how_many"] + PRESS["ru"]).fill("1")
+    phone.get_by_label(mine["why"]).fill(REASON)
+    phone.get_by_role("button", name=mine["send"]).click()
+    expect(phone.locator("section.refund-requests")).to_contain_text(mine["waiting"])
+    fits_the_screen(phone)  # the order page with its request
+
+    phone.goto(f"{shop.url}/staff/login")
+    phone.get_by_label(words["email"]).fill(EMAIL)
+    phone.get_by_label(words["password"]).fill(PASSWORD)
+    phone.get_by_role("button", name=words["sign_in"]).click()
+    phone.get_by_role("link", name=re.compile("^" + mine["requests"])).click()
+    fits_the_screen(phone)  # the list
+    number, _ = _order(shop, paid_order)
+    phone.get_by_role("row").filter(has_text=REASON).get_by_role("link", name=number).click()
+    fits_the_screen(phone)  # the refund screen with the buyer's request
+    phone.get_by_role("link", name="Отклонить заявку").click()
+    fits_the_screen(phone)  # the decline page

@@ -52,6 +52,14 @@ class RefundStatus(StrEnum):
     REJECTED = "rejected"  # Invoicebox refused it, or reconciliation proved it absent
 
 
+class RefundRequestStatus(StrEnum):
+    """A buyer's request for a refund: the shop's own word, never sent to Invoicebox."""
+
+    OPEN = "open"  # waiting for staff (at most one per order)
+    ISSUED = "issued"  # staff issued the refund it asked for (linked to it)
+    DECLINED = "declined"  # staff said no, with a message to the buyer
+
+
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
         {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED, OrderStatus.PAID}
@@ -94,6 +102,16 @@ REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     RefundStatus.REJECTED: frozenset(),
 }
 
+REFUND_REQUEST_TRANSITIONS: dict[RefundRequestStatus, frozenset[RefundRequestStatus]] = {
+    RefundRequestStatus.OPEN: frozenset(
+        {RefundRequestStatus.ISSUED, RefundRequestStatus.DECLINED}
+    ),
+    # Back to staff when the refund it led to was never made: withdrawn before it was
+    # sent, or refused by Invoicebox.
+    RefundRequestStatus.ISSUED: frozenset({RefundRequestStatus.OPEN}),
+    RefundRequestStatus.DECLINED: frozenset(),
+}
+
 def _can_reach(table: dict[Any, frozenset[Any]], targets: Iterable[Any]) -> frozenset[Any]:
     """The statuses from which one of ``targets`` can be reached, in one or more steps."""
     found: set[Any] = set()
@@ -132,6 +150,9 @@ ORDER_REFUNDABLE = frozenset(
 )
 REFUND_FINAL = frozenset(s for s, t in REFUND_TRANSITIONS.items() if not t)
 REFUND_OPEN = frozenset(REFUND_TRANSITIONS) - REFUND_FINAL
+# A refund that took its amount from what is refundable: completed, or it may still be.
+REFUND_TAKES_AMOUNT = (_can_reach(REFUND_TRANSITIONS, {RefundStatus.COMPLETED})
+                       | {RefundStatus.COMPLETED})
 
 
 # -- the gateway's statuses, in the shop's words --------------------------------------------
@@ -166,6 +187,7 @@ _TABLES: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
     OrderStatus: ORDER_TRANSITIONS,
     PaymentStatus: PAYMENT_TRANSITIONS,
     RefundStatus: REFUND_TRANSITIONS,
+    RefundRequestStatus: REFUND_REQUEST_TRANSITIONS,
 }
 
 # What the buyer and the staff read for each order status, in their language.

@@ -17,11 +17,15 @@ from storefront.states import (
     PAYMENT_PAYABLE,
     REFUND_FINAL,
     REFUND_OPEN,
+    REFUND_TAKES_AMOUNT,
+    InvalidTransition,
     OrderStatus,
     PaymentStatus,
+    RefundRequestStatus,
     RefundStatus,
     payment_status_for,
     refund_status_for,
+    transition,
 )
 
 STOREFRONT = Path(__file__).resolve().parents[1] / "storefront"
@@ -38,6 +42,21 @@ def test_the_named_sets():
     assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED}
     assert REFUND_FINAL == {refund.COMPLETED, refund.CANCELED, refund.REJECTED}
     assert REFUND_OPEN == {refund.PENDING, refund.CREATED}
+    # What a buyer may still ask for subtracts these refunds' lines.
+    assert REFUND_TAKES_AMOUNT == {refund.PENDING, refund.CREATED, refund.COMPLETED}
+
+
+def test_a_refund_request_is_answered_once_and_reopens_only_from_issued():
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(status=RefundRequestStatus.OPEN.value)
+    assert transition(request, RefundRequestStatus.ISSUED)
+    assert transition(request, RefundRequestStatus.OPEN)  # its refund was never made
+    assert transition(request, RefundRequestStatus.DECLINED)
+    with pytest.raises(InvalidTransition):
+        transition(request, RefundRequestStatus.OPEN)
+    with pytest.raises(InvalidTransition):
+        transition(request, RefundRequestStatus.ISSUED)
 
 
 @pytest.mark.parametrize(("gateway", "shop"), [

@@ -15,6 +15,7 @@ Nothing is ever sent inside a web request.
 
 from .delivery import MailReport, deliver_due
 from .messages import (
+    public_url,
     queue_order_placed,
     queue_payment_received,
     queue_refund_issued,
@@ -27,6 +28,7 @@ __all__ = [
     "MailKind",
     "MailReport",
     "deliver_due",
+    "public_url",
     "queue_order_placed",
     "queue_payment_received",
     "queue_refund_issued",

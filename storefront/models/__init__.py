@@ -6,6 +6,7 @@ from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow, append
 from .mail import OutboxMessage
 from .orders import Order, OrderLine, Payment
+from .refund_requests import RefundRequest, RefundRequestLine
 from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
@@ -24,6 +25,8 @@ __all__ = [
     "Product",
     "Refund",
     "RefundLine",
+    "RefundRequest",
+    "RefundRequestLine",
     "StaffUser",
     "UnverifiedWindow",
     "UTCDateTime",

@@ -18,6 +18,11 @@ What they use:
 * :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
 * :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
   :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
+* :func:`request_refund` stores a buyer's refund request (:func:`requestable_lines`,
+  :func:`can_request_refund`: what they may ask for); :func:`refund_requests_of`,
+  :func:`decline_request`, :func:`follow_requested_refunds` and
+  :func:`open_refund_request_count` serve the buyer's page and the staff's list. A request
+  refunds nothing: staff issue the refund with :func:`create_refund`, which links it.
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -35,12 +40,26 @@ from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .reconcile import run_pass
 from .refund_plan import LineChoice, RefundError, RefundSelection, plan_refund
+from .refund_requests import (
+    MAX_MESSAGE,
+    RefundRequestError,
+    RequestableLine,
+    can_request_refund,
+    decline_request,
+    follow_requested_refunds,
+    open_refund_request_count,
+    refund_request,
+    refund_requests_of,
+    request_refund,
+    requestable_lines,
+)
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
 from .sync import maybe_sync, sync_payment
 from .transitions import is_paid
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "MAX_MESSAGE",
     "CancelOutcome",
     "CustomerDetails",
     "EmptyCart",
@@ -52,23 +71,33 @@ __all__ = [
     "Outcome",
     "PaymentResult",
     "RefundError",
+    "RefundRequestError",
     "RefundSelection",
+    "RequestableLine",
     "basket_for",
+    "can_request_refund",
     "cancel_order",
     "create_refund",
+    "decline_request",
     "find_order",
+    "follow_requested_refunds",
     "handle_notification",
     "is_paid",
     "lookup_company",
     "maybe_sync",
+    "open_refund_request_count",
     "out_of_service",
     "pay",
     "place_order",
     "plan_refund",
     "refresh_refunds",
+    "refund_request",
+    "refund_requests_of",
     "refundable_positions",
     "refunds_of",
     "registry_company",
+    "request_refund",
+    "requestable_lines",
     "run_pass",
     "sync_payment",
 ]

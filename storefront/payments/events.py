@@ -37,6 +37,8 @@ class EventKind(StrEnum):
     REFUND_CANCELED = "refund_canceled"  # Invoicebox canceled a refund
     REFUND_REJECTED = "refund_rejected"  # refused, or provably never made
     REFUND_UNCONFIRMED = "refund_unconfirmed"  # sent; Invoicebox's answer was lost
+    REFUND_REQUESTED = "refund_requested"  # the buyer asked for a refund
+    REFUND_REQUEST_DECLINED = "refund_request_declined"  # staff declined the buyer's request
 
 
 def record_event(

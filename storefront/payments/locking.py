@@ -1,6 +1,7 @@
 """Row locks and lost races: the two tools every transaction of the service layer uses.
 
-Lock order, everywhere: the order row first, then its payment, then its refund. A
+Lock order, everywhere: the order row first, then its payment, then its refund, then a
+buyer's refund request. A
 transaction that takes them in that order before it writes anything that refers to them
 cannot deadlock with another that does the same.
 

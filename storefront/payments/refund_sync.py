@@ -30,6 +30,7 @@ from ..states import (
 )
 from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
+from .request_links import reopen_request, tell_buyer_refund_made
 
 __all__ = [
     "REFRESH_INTERVAL",
@@ -127,6 +128,7 @@ def reconcile_pending(order_id: int, parent_id: str) -> Reconciled:
                 return "unresolved"
             # Not found, and too old to still be on its way: it was never made.
             transition(refund, RefundStatus.REJECTED)
+            reopen_request(refund)
             refund.error = "Invoicebox has no record of this refund: it was not made."
             record_event(order, EventKind.REFUND_REJECTED,
                          f"Refund {refund.merchant_order_id} never reached Invoicebox")
@@ -168,6 +170,7 @@ def _apply_status(order: Order, refund: Refund, target: RefundStatus,
         refund.error = None
         record_event(order, EventKind.REFUND_CREATED, f"{label} created at Invoicebox",
                      staff_id=staff_id, data={"invoicebox_refund_id": refund.invoicebox_refund_id})
+        tell_buyer_refund_made(order, refund)
     elif target == RefundStatus.COMPLETED:
         refund.completed_at = now_utc()
         record_event(order, EventKind.REFUND_COMPLETED, f"{label} completed: the money is back")

@@ -53,6 +53,7 @@ from .refund_sync import (
     refresh_refunds,
     refunds_of,
 )
+from .request_links import claim_request, link_request, reopen_request
 
 __all__ = [
     "REFRESH_INTERVAL",
@@ -83,9 +84,13 @@ def refundable_positions(order: Order) -> list[RefundablePosition]:
 
 
 def create_refund(
-    order: Order, selection: RefundSelection, reason: str, form_token: str, staff: StaffUser
+    order: Order, selection: RefundSelection, reason: str, form_token: str, staff: StaffUser,
+    refund_request_id: int | None = None,
 ) -> Refund:
     """Issue a refund of ``selection`` and return it; see the module docstring.
+
+    With ``refund_request_id`` the refund answers that open request of the buyer's: the
+    request is linked to it when it is saved, and open again if it is never made.
 
     The returned refund is ``created`` (accepted), ``rejected`` (refused: ``refund.error``
     says why in plain words) or ``pending`` (the answer was lost; it is reconciled
@@ -115,7 +120,7 @@ def create_refund(
         positions = _read_positions(order_id, parent_id)
         plan = plan_refund(positions, selection, skus)
         refund, claimed = _claim(order_id, payment_id, plan, positions, form_token, reason,
-                                 staff.id)
+                                 staff.id, refund_request_id)
     except RefundError:
         # A copy of this same form may have made its refund meanwhile: that is no error.
         existing = _by_form_token(form_token)
@@ -149,7 +154,7 @@ def create_refund(
 
 def _claim(order_id: int, payment_id: int, plan: RefundPlan,
            positions: list[RefundablePosition], form_token: str, reason: str,
-           staff_id: int) -> tuple[Refund, bool]:
+           staff_id: int, refund_request_id: int | None = None) -> tuple[Refund, bool]:
     """Save the refund as the order's one ``pending`` refund, under the order's lock.
 
     Returns it and True; or, when a copy of the same form saved its refund first, that
@@ -160,6 +165,11 @@ def _claim(order_id: int, payment_id: int, plan: RefundPlan,
     if existing is not None:
         db.session.commit()
         return _same_form(existing, order), False
+    try:
+        request = claim_request(order, refund_request_id) if refund_request_id else None
+    except RefundError:
+        db.session.rollback()
+        raise
     mark_refunded(order, sum(position.available for position in positions))
     if order.status not in ORDER_REFUNDABLE:
         db.session.commit()
@@ -177,6 +187,8 @@ def _claim(order_id: int, payment_id: int, plan: RefundPlan,
         lines=[RefundLine(**line) for line in plan.lines],
     )
     db.session.add(refund)
+    if request is not None:
+        link_request(request, refund, staff_id)
     try:
         db.session.commit()
     except IntegrityError:
@@ -199,6 +211,7 @@ def _withdraw(order_id: int, refund_id: int, error: Exception) -> None:
         locked(Order, order_id)
         refund = locked(Refund, refund_id)
         if refund.status == RefundStatus.PENDING:
+            reopen_request(refund)
             db.session.delete(refund)
 
     retry_on_conflict(apply)
@@ -244,6 +257,7 @@ def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining
         elif refund.status == RefundStatus.PENDING:
             # An API refusal, or a request that provably never left: nothing was refunded.
             transition(refund, RefundStatus.REJECTED)
+            reopen_request(refund)
             refund.error = _refusal(error)
             record_event(order, EventKind.REFUND_REJECTED, f"Refund {refund.merchant_order_id} "
                          f"refused: {refund.error}", staff_id=staff_id,

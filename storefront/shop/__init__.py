@@ -10,6 +10,7 @@ from .formatting import (
     order_status_label,
     product_description,
     product_name,
+    refund_request_outcome,
     unit,
     vat_label,
     vat_rate_label,
@@ -23,7 +24,8 @@ bp = Blueprint("shop", __name__)
 bp.add_app_template_filter(money, "money")
 bp.add_app_template_global(item_count, "cart_count")
 for helper in (order_status_label, vat_label, vat_rate_label, product_name,
-               product_description, line_name, when, day, unit):
+               product_description, line_name, when, day, unit,
+               refund_request_outcome):
     bp.add_app_template_global(helper)
 
-from . import checkout, legal, orders, routes  # noqa: E402,F401  (attach the views)
+from . import checkout, legal, orders, refund_requests, routes  # noqa: E402,F401  (attach the views)

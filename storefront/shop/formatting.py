@@ -20,7 +20,13 @@ from flask_babel import gettext
 
 from ..i18n import DEFAULT_LANGUAGE, current_language
 from ..invoicebox import VAT_RATES
-from ..states import ORDER_STATUS_LABELS, OrderStatus
+from ..states import (
+    ORDER_STATUS_LABELS,
+    REFUND_OPEN,
+    OrderStatus,
+    RefundRequestStatus,
+    RefundStatus,
+)
 
 NBSP = "\u00a0"
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -126,3 +132,19 @@ def line_name(line: Any) -> str:
     if language() == "en" and product is not None and product.name_en:
         return product.name_en
     return line.name
+
+
+def refund_request_outcome(request: Any) -> tuple[str, str]:
+    """Where a buyer's refund request stands, for their order page: a CSS word and the
+    words they read. An issued request follows the refund it led to."""
+    status = RefundRequestStatus(request.status)
+    if status == RefundRequestStatus.OPEN:
+        return "waiting", gettext("waiting for the shop's answer")
+    if status == RefundRequestStatus.DECLINED:
+        return "declined", gettext("declined")
+    refund = request.refund
+    if refund is not None and refund.status == RefundStatus.COMPLETED:
+        return "refunded", gettext("refund completed")
+    if refund is not None and refund.status in REFUND_OPEN:
+        return "in_progress", gettext("refund in progress")
+    return "not_made", gettext("the refund was not made")

@@ -14,6 +14,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     RadioField,
     SelectChoice,
@@ -27,11 +30,13 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     Regexp,
     ValidationError,
 )
 
 from ..numbers import WholeNumberField, is_ascii_digits
+from ..payments import MAX_MESSAGE
 from .cart import MAX_QUANTITY, MIN_QUANTITY
 from .validators import inn_is_valid, kpp_is_valid, normalize_phone
 
@@ -165,3 +170,24 @@ class CheckoutForm(FlaskForm):
     def validate_address(self, field: TextAreaField) -> None:
         if self.is_company and not field.data:
             raise ValidationError(_l("Enter the company's legal address."))
+
+
+class RefundRequestLineForm(Form):
+    """How many units of one order line the buyer asks to have refunded."""
+
+    sku = HiddenField(validators=[DataRequired(), Length(max=100)])
+    quantity = WholeNumberField(default=0, maximum=MAX_QUANTITY,
+                                invalid_value_message=_l("Enter a whole number."),
+                                validators=[Optional(), NumberRange(min=0, max=MAX_QUANTITY)])
+
+
+class RefundRequestForm(FlaskForm):
+    """The buyer's refund request: quantities per line, and why. It refunds nothing: staff
+    read it and decide."""
+
+    lines = FieldList(FormField(RefundRequestLineForm), max_entries=100)
+    reason = TextAreaField(
+        _l("Why do you want a refund?"), filters=[_strip],
+        validators=[DataRequired(message=_l("Tell us why you want the refund.")),
+                    Length(max=MAX_MESSAGE)],
+    )

@@ -13,8 +13,18 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Order
 from ..numbers import whole_number
-from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
-from ..states import ORDER_OPEN, PaymentStatus
+from ..payments import (
+    Outcome,
+    PaymentResult,
+    can_request_refund,
+    find_order,
+    follow_requested_refunds,
+    is_paid,
+    maybe_sync,
+    pay,
+    refund_requests_of,
+)
+from ..states import ORDER_OPEN, REFUND_OPEN, PaymentStatus
 from . import bp
 from .formatting import order_status_label
 from .forms import PayForm
@@ -49,7 +59,7 @@ def order(token: str):
 
 @bp.post("/orders/<token>/pay")
 def pay_order(token: str):
-    found = _order_or_404(token)  # CSRFProtect has checked the form's token already
+    found = order_or_404(token)  # CSRFProtect has checked the form's token already
     return respond_to_payment(found, pay(found))
 
 
@@ -67,13 +77,14 @@ def payment_failed(token: str):
 @bp.get("/orders/<token>/status")
 def order_status(token: str):
     """What the waiting page polls. After a while it may ask Invoicebox itself."""
-    found = _order_or_404(token)
+    found = order_or_404(token)
     # Seconds the page has been waiting, as its script counts them; an hour is plenty.
     waited = whole_number(request.args.get("waited", "0"), 10**9) or 0
-    if maybe_sync(found, waited_seconds=min(waited, 3600)):
-        found = _order_or_404(token)
+    if (maybe_sync(found, waited_seconds=min(waited, 3600))
+            or follow_requested_refunds(found)):
+        found = order_or_404(token)
     payment = found.current_payment
-    return _private(jsonify(
+    return private(jsonify(
         status=found.status,
         label=order_status_label(found.status),
         paid=is_paid(found),
@@ -82,7 +93,7 @@ def order_status(token: str):
     ))
 
 
-def _order_or_404(token: str) -> Order:
+def order_or_404(token: str) -> Order:
     if not 20 <= len(token) <= 64:
         abort(404)
     found = find_order(public_token=token)
@@ -92,16 +103,27 @@ def _order_or_404(token: str) -> Order:
 
 
 def _order_page(token: str, template: str):
-    found = _order_or_404(token)
-    return _private(render_template(template, order=found, **_pay_state(found)))
+    found = order_or_404(token)
+    requests = refund_requests_of(found)
+    return private(render_template(
+        template, order=found, **_pay_state(found), refund_requests=requests,
+        can_request_refund=can_request_refund(found),
+        # A refund the buyer asked for is on its way: the page follows it by itself.
+        following_refund=any(r.refund is not None and r.refund.status in REFUND_OPEN
+                             for r in requests)))
 
 
 def _state(order: Order) -> str:
     """Changes whenever the page showing this order would change: the poller reloads then."""
     payment = order.current_payment
-    if payment is None:
-        return f"{order.status}:0:-"
-    return f"{order.status}:{payment.attempt}:{payment.status}"
+    state = (f"{order.status}:0:-" if payment is None
+             else f"{order.status}:{payment.attempt}:{payment.status}")
+    requests = refund_requests_of(order)
+    if requests:  # the buyer's refund requests, and the refunds they led to
+        state += ";" + ",".join(
+            f"{r.id}:{r.status}:{r.refund.status if r.refund is not None else '-'}"
+            for r in requests)
+    return state
 
 
 def _pay_state(order: Order) -> dict[str, object]:
@@ -121,7 +143,7 @@ def _pay_state(order: Order) -> dict[str, object]:
     }
 
 
-def _private(rv):
+def private(rv):
     """Order pages carry a secret link: keep them out of caches and referrers."""
     response = make_response(rv)
     response.headers["Cache-Control"] = "no-store"

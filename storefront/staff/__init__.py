@@ -6,7 +6,13 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from .accounts import load_session_staff
-from .formatting import checked_by, event_title, status_word, template_helpers
+from .formatting import (
+    checked_by,
+    event_title,
+    request_status_word,
+    status_word,
+    template_helpers,
+)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -42,5 +48,8 @@ bp.context_processor(template_helpers)
 bp.add_app_template_global(status_word)
 bp.add_app_template_global(event_title)
 bp.add_app_template_global(checked_by)
+bp.add_app_template_global(request_status_word)
 
-from . import actions, auth, mail, routes  # noqa: E402,F401  (attach the views)
+from . import actions, auth, mail, refund_requests, routes  # noqa: E402,F401  (attach the views)
+
+bp.add_app_template_global(refund_requests.open_requests_count)  # noqa: E402

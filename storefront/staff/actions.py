@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
+from ..numbers import whole_number
 from ..payments import (
     LineChoice,
     RefundError,
@@ -25,11 +26,18 @@ from ..payments import (
     create_refund,
     plan_refund,
     refresh_refunds,
+    refund_request,
     refundable_positions,
     refunds_of,
 )
 from ..shop.formatting import money
-from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, REFUND_OPEN, RefundStatus
+from ..states import (
+    ORDER_CANCELABLE,
+    ORDER_REFUNDABLE,
+    REFUND_OPEN,
+    RefundRequestStatus,
+    RefundStatus,
+)
 from . import bp
 from .forms import CancelForm, RefundForm
 from .queries import order_by_number
@@ -79,7 +87,8 @@ def refund(number: str):
                 return render_template("staff/refund_confirm.html", order=order, form=form,
                                        plan=plan)
             issued = create_refund(order, _selection(form), form.reason.data,
-                                   form.form_token.data, current_user)
+                                   form.form_token.data, current_user,
+                                   refund_request_id=_request_id(form.refund_request.data))
         except RefundError as error:
             form.form_errors.append(_(str(error)))
             status = 422
@@ -87,11 +96,12 @@ def refund(number: str):
             form.form_errors.append(unreachable())
             status = 503
         else:
-            return _after_refund(order, issued)
+            return _after_refund(order, issued, form.refund_request.data)
     elif form.is_submitted():
         status = 422
     else:
         form.form_token.data = secrets.token_urlsafe(24)
+        _fill_from_request(form, order, request.args.get("request"))
     if status != 503:  # read afresh: a refusal may come from amounts that just changed
         try:
             positions = refundable_positions(order)
@@ -100,9 +110,12 @@ def refund(number: str):
             form.form_errors.append(_("Invoicebox could not be reached to read what is "
                                       "refundable."))
             status = 503
-    chosen = {line.sku.data: line for line in form.lines} if form.is_submitted() else {}
+    chosen = {line.sku.data: line for line in form.lines}
     return render_template("staff/refund.html", order=order, form=form, positions=positions,
-                           chosen=chosen), status
+                           chosen=chosen,
+                           refund_request=_buyer_request(
+                               order, form.refund_request.data or request.args.get("request"))
+                           ), status
 
 
 @bp.get("/orders/<number>/refunds/status")
@@ -137,7 +150,29 @@ def _selection(form: RefundForm) -> RefundSelection:
     )
 
 
-def _after_refund(order: Order, issued: Refund):
+def _request_id(value: str | None) -> int | None:
+    return whole_number(value, 10**9) if value else None
+
+
+def _buyer_request(order: Order, value: str | None):
+    """The buyer's request the refund screen was opened from, if it is this order's."""
+    request_id = _request_id(value)
+    found = refund_request(request_id) if request_id else None
+    return found if found is not None and found.order_id == order.id else None
+
+
+def _fill_from_request(form: RefundForm, order: Order, value: str | None) -> None:
+    """Pre-fill the refund screen with what the buyer asked for (an open request)."""
+    found = _buyer_request(order, value)
+    if found is None or found.status != RefundRequestStatus.OPEN:
+        return
+    form.refund_request.data = str(found.id)
+    for line in found.lines:
+        form.lines.append_entry({"sku": line.order_line.sku, "quantity": line.quantity})
+    form.reason.data = found.reason
+
+
+def _after_refund(order: Order, issued: Refund, request_id: str | None = None):
     """Where staff land once a refund was sent (or found sent by the same form)."""
     label = _("%(number)s for %(amount)s", number=issued.merchant_order_id,
               amount=money(issued.amount))
@@ -153,5 +188,7 @@ def _after_refund(order: Order, issued: Refund):
         if issued.request_id:
             message += " " + _("Invoicebox request id: %(id)s.", id=issued.request_id)
         flash(message, "error")
-        return redirect(url_for("staff.refund", number=order.number))
+        # A refused refund leaves the buyer's request open: back to it, pre-filled again.
+        return redirect(url_for("staff.refund", number=order.number,
+                                request=_request_id(request_id)))
     return redirect(url_for("staff.order", number=order.number))

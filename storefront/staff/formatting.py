@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ..payments import EventKind
 from ..shop.formatting import money, when
 from ..shop.validators import format_phone
-from ..states import PaymentStatus, RefundStatus
+from ..states import PaymentStatus, RefundRequestStatus, RefundStatus
 
 # The words staff read for the statuses of payments, refunds, calls and notification replies.
 STATUS_WORDS = {
@@ -26,6 +26,13 @@ STATUS_WORDS = {
     "error": _l("error"),
     "unknown": _l("unknown"),
     "success": _l("success"),
+}
+
+# The words staff read for a buyer's refund request.
+REQUEST_STATUS_WORDS = {
+    RefundRequestStatus.OPEN: _l("open"),
+    RefundRequestStatus.ISSUED: _l("refund issued"),
+    RefundRequestStatus.DECLINED: _l("declined"),
 }
 
 # A title for each kind of line in an order's history (storefront/payments/events.py).
@@ -46,6 +53,8 @@ EVENT_TITLES = {
     EventKind.REFUND_CANCELED: _l("Refund canceled"),
     EventKind.REFUND_REJECTED: _l("Refund refused"),
     EventKind.REFUND_UNCONFIRMED: _l("Refund unconfirmed"),
+    EventKind.REFUND_REQUESTED: _l("Refund requested by the buyer"),
+    EventKind.REFUND_REQUEST_DECLINED: _l("Refund request declined"),
     EventKind.ORDER_STATUS: _l("Status changed"),
 }
 
@@ -66,6 +75,11 @@ def status_word(status: str | None) -> str:
         return "—"
     word = STATUS_WORDS.get(status)
     return str(word) if word is not None else status.replace("_", " ")
+
+
+def request_status_word(status: str) -> str:
+    word = REQUEST_STATUS_WORDS.get(status)
+    return str(word) if word is not None else status
 
 
 def event_title(kind: str) -> str:

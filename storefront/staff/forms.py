@@ -71,6 +71,19 @@ class RefundForm(FlaskForm):
     submit = SubmitField(_l("Issue refund"))
     # Set by the confirmation page's button: only then is the refund issued.
     confirm = HiddenField(default="")
+    # The buyer's refund request this refund answers, when it was opened from one.
+    refund_request = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$")])
+
+
+class DeclineRequestForm(FlaskForm):
+    """Declining a buyer's refund request: the message is shown to the buyer."""
+
+    message = TextAreaField(
+        _l("Message to the buyer"),
+        validators=[DataRequired(message=_l("Tell the buyer why the request is declined.")),
+                    Length(max=1000)],
+    )
+    submit = SubmitField(_l("Decline the request"))
 
 
 class CancelForm(FlaskForm):

@@ -8,8 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..invoicebox import InvoiceboxError
-from ..payments import refresh_refunds, refunds_of, sync_payment
-from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, RefundStatus
+from ..payments import refresh_refunds, refund_requests_of, refunds_of, sync_payment
+from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, RefundRequestStatus, RefundStatus
 from . import bp
 from .actions import has_unfinished_refund, refunds_state
 from .forms import ActionForm, OrderFilterForm
@@ -63,6 +63,8 @@ def order(number: str):
         action_form=ActionForm(),
         can_refund=order.status in ORDER_REFUNDABLE,
         can_cancel=order.status in ORDER_CANCELABLE,
+        open_request=next((r for r in refund_requests_of(order)
+                           if r.status == RefundRequestStatus.OPEN), None),
     )
 
 

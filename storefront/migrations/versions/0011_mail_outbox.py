@@ -1,7 +1,7 @@
 """mail outbox: messages queued with the change they tell about, sent by the runner
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30 08:00:00
 
 One row per message, unique by ``dedupe_key`` (kind and the order, refund or request it
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

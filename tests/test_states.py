@@ -17,6 +17,7 @@ from storefront.states import (
     PAYMENT_PAYABLE,
     REFUND_FINAL,
     REFUND_OPEN,
+    REFUND_PAID_OUT,
     OrderStatus,
     PaymentStatus,
     RefundStatus,
@@ -37,7 +38,8 @@ def test_the_named_sets():
     assert ORDER_CANCELABLE == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
     assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED}
     assert REFUND_FINAL == {refund.COMPLETED, refund.CANCELED, refund.REJECTED}
-    assert REFUND_OPEN == {refund.PENDING, refund.CREATED}
+    assert REFUND_OPEN == {refund.PENDING, refund.DRAFT, refund.CREATED}
+    assert REFUND_PAID_OUT == {refund.CREATED, refund.COMPLETED}
 
 
 @pytest.mark.parametrize(("gateway", "shop"), [
@@ -53,7 +55,7 @@ def test_a_gateway_order_status_in_the_shops_words(gateway, shop):
 @pytest.mark.parametrize(("gateway", "shop"), [
     ("created", RefundStatus.CREATED), ("completed", RefundStatus.COMPLETED),
     ("canceled", RefundStatus.CANCELED), ("cancelled", RefundStatus.CANCELED),
-    ("draft", None), ("rejected", None), (None, None),
+    ("draft", RefundStatus.DRAFT), ("rejected", None), (None, None),
 ])
 def test_a_gateway_refund_status_in_the_shops_words(gateway, shop):
     assert refund_status_for(gateway) is shop

@@ -17,7 +17,8 @@ What they use:
   account's request budget (:mod:`.reconcile`).
 * :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
 * :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
-  :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
+  :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current;
+  a :class:`Fee` (checked by :func:`check_fee`) makes a refund that keeps part of the money.
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -34,6 +35,7 @@ from .events import EventKind
 from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .reconcile import run_pass
+from .refund_fee import Fee, check_fee
 from .refund_plan import LineChoice, RefundError, RefundSelection, plan_refund
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
 from .sync import maybe_sync, sync_payment
@@ -45,6 +47,7 @@ __all__ = [
     "CustomerDetails",
     "EmptyCart",
     "EventKind",
+    "Fee",
     "LineChoice",
     "LineDraft",
     "LookupOutcome",
@@ -55,6 +58,7 @@ __all__ = [
     "RefundSelection",
     "basket_for",
     "cancel_order",
+    "check_fee",
     "create_refund",
     "find_order",
     "handle_notification",

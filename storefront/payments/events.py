@@ -37,6 +37,8 @@ class EventKind(StrEnum):
     REFUND_CANCELED = "refund_canceled"  # Invoicebox canceled a refund
     REFUND_REJECTED = "refund_rejected"  # refused, or provably never made
     REFUND_UNCONFIRMED = "refund_unconfirmed"  # sent; Invoicebox's answer was lost
+    REFUND_DRAFTED = "refund_drafted"  # a refund keeping a fee is a draft at Invoicebox
+    CORRECTION_UNCONFIRMED = "correction_unconfirmed"  # the fee's correction order: no answer
 
 
 def record_event(

@@ -18,10 +18,12 @@ from ..extensions import db
 from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
 from ..payments import (
+    Fee,
     LineChoice,
     RefundError,
     RefundSelection,
     cancel_order,
+    check_fee,
     create_refund,
     plan_refund,
     refresh_refunds,
@@ -76,10 +78,11 @@ def refund(number: str):
                 # (and finds the refund this form already made, if it was sent twice).
                 positions = refundable_positions(order)
                 plan = plan_refund(positions, _selection(form), {ln.sku for ln in order.lines})
+                check_fee(_fee(form), plan.amount)
                 return render_template("staff/refund_confirm.html", order=order, form=form,
                                        plan=plan)
             issued = create_refund(order, _selection(form), form.reason.data,
-                                   form.form_token.data, current_user)
+                                   form.form_token.data, current_user, fee=_fee(form))
         except RefundError as error:
             form.form_errors.append(_(str(error)))
             status = 422
@@ -137,14 +140,30 @@ def _selection(form: RefundForm) -> RefundSelection:
     )
 
 
+def _fee(form: RefundForm) -> Fee | None:
+    """The fee staff chose to keep, if any (the form has checked its shape)."""
+    if not form.fee_amount.data:
+        return None
+    return Fee(form.fee_amount.data, (form.fee_reason.data or "").strip())
+
+
 def _after_refund(order: Order, issued: Refund):
     """Where staff land once a refund was sent (or found sent by the same form)."""
     label = _("%(number)s for %(amount)s", number=issued.merchant_order_id,
               amount=money(issued.amount))
     status = RefundStatus(issued.status)
-    if status in (RefundStatus.CREATED, RefundStatus.COMPLETED):
+    if status in (RefundStatus.CREATED, RefundStatus.COMPLETED) and issued.fee_amount:
+        flash(_("Refund created: %(refund)s. A fee of %(fee)s is kept; Invoicebox returns "
+                "%(net)s to the buyer.", refund=label, fee=money(issued.fee_amount),
+                net=money(issued.net_amount)), "success")
+    elif status in (RefundStatus.CREATED, RefundStatus.COMPLETED):
         flash(_("Refund created: %(refund)s. Invoicebox returns the money to the buyer.",
                 refund=label), "success")
+    elif status == RefundStatus.DRAFT:
+        flash(_("Refund %(refund)s is a draft at Invoicebox: the correction order keeping "
+                "the fee is not confirmed yet. Nothing is paid out until it is; "
+                "reconciliation finishes the refund, or cancels it.", refund=label),
+              "warning")
     elif status == RefundStatus.PENDING:
         flash(_("Refund %(refund)s was sent, but Invoicebox's answer was lost. It is checked "
                 "by its number before anything else is done.", refund=label), "warning")

@@ -14,13 +14,21 @@ from wtforms import (
     PasswordField,
     SearchField,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from ..numbers import WholeNumberField
+from ..numbers import MoneyField, WholeNumberField
 from ..states import ORDER_STATUS_LABELS
 
 
@@ -71,6 +79,21 @@ class RefundForm(FlaskForm):
     submit = SubmitField(_l("Issue refund"))
     # Set by the confirmation page's button: only then is the refund issued.
     confirm = HiddenField(default="")
+    # Keep a fee: part of the refund the buyer does not get back (a correction order).
+    fee_amount = MoneyField(
+        _l("Fee to keep, ₽"), validators=[Optional()],
+        invalid_value_message=_l("Enter the fee in roubles, such as 150 or 150.50."))
+    fee_reason = StringField(_l("Why the fee is kept"), validators=[Optional(), Length(max=200)])
+
+    def validate_fee_amount(self, field: MoneyField) -> None:
+        if field.data is None and (self.fee_reason.data or "").strip():
+            raise ValidationError(_l("Enter the fee, or leave its reason empty."))
+        if field.data == 0:
+            raise ValidationError(_l("A fee must be more than zero."))
+
+    def validate_fee_reason(self, field: StringField) -> None:
+        if self.fee_amount.data and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the fee is kept."))
 
 
 class CancelForm(FlaskForm):

@@ -87,8 +87,8 @@ class MoneyField(StringField):
 
     def __init__(self, label: str | None = None, validators: Any = None, *,
                  maximum: int = 10**11, **kwargs: Any) -> None:
-        self.invalid_value_message = kwargs.pop(
-            "invalid_value_message", "Enter an amount in roubles, such as 150 or 150.50.")
+        kwargs.setdefault("invalid_value_message",
+                          "Enter an amount in roubles, such as 150 or 150.50.")
         super().__init__(label, validators, **kwargs)
         self.maximum = maximum
 
@@ -103,9 +103,10 @@ class MoneyField(StringField):
         if self.data is None:
             raise ValueError(self.invalid_value_message)
 
+    @property
+    def canonical(self) -> str:
+        """The amount as this field reads it back: ``150.50``; empty when there is none."""
+        return f"{self.data // 100}.{self.data % 100:02d}" if isinstance(self.data, int) else ""
+
     def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        if isinstance(self.data, int):
-            return f"{self.data // 100}.{self.data % 100:02d}"
-        return ""
+        return str(self.raw_data[0]) if self.raw_data else self.canonical

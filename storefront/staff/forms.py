@@ -86,14 +86,17 @@ class RefundForm(FlaskForm):
     fee_reason = StringField(_l("Why the fee is kept"), validators=[Optional(), Length(max=200)])
 
     def validate_fee_amount(self, field: MoneyField) -> None:
-        if field.data is None and (self.fee_reason.data or "").strip():
-            raise ValidationError(_l("Enter the fee, or leave its reason empty."))
+        if field.errors:  # not an amount at all: that is the one thing to say
+            return
         if field.data == 0:
             raise ValidationError(_l("A fee must be more than zero."))
 
     def validate_fee_reason(self, field: StringField) -> None:
-        if self.fee_amount.data and not (field.data or "").strip():
+        given = bool((field.data or "").strip())
+        if self.fee_amount.data and not given:
             raise ValidationError(_l("Say why the fee is kept."))
+        if given and self.fee_amount.data is None and not self.fee_amount.errors:
+            raise ValidationError(_l("Enter the fee, or leave its reason empty."))
 
 
 class CancelForm(FlaskForm):

@@ -55,7 +55,7 @@ from ..invoicebox import (
 from ..invoicebox import Order as RemoteOrder
 from ..invoicebox import Refund as RemoteRefund
 from ..models import Order, Payment, Refund, now_utc
-from ..states import RefundStatus, transition
+from ..states import RefundStatus, refund_status_for, transition
 from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
 from .order_request import customer_of
@@ -191,23 +191,25 @@ def send_correction(order_id: int, refund_id: int, owner: str,
     """Send the draft's correction order, holding its lease; apply the answer. True if the
     refund changed (finished, or canceled)."""
 
-    def intent() -> CreateOrderRequest | None:
+    def intent() -> tuple[CreateOrderRequest, str, str] | None:
         order = locked(Order, order_id)
         refund = locked(Refund, refund_id)
         if refund.status != RefundStatus.DRAFT or refund.lease_owner != owner:
             return None
         refund.correction_sent_at = now_utc()
-        return _correction_request(order, refund)
+        parent_id = db.session.get(Payment, refund.payment_id).invoicebox_order_id
+        return _correction_request(order, refund), refund.merchant_order_id, parent_id
 
     try:
-        request = retry_on_conflict(intent)
+        sending = retry_on_conflict(intent)
     except RefundError as refusal:  # the fee cannot be put in a basket: it never will be
         db.session.rollback()
         why = str(refusal)
         retry_on_conflict(lambda: _cancel(order_id, refund_id, why, staff_id))
         return True
-    if request is None:
+    if sending is None:
         return False
+    request, merchant_order_id, parent_id = sending
     remote: RemoteOrder | None = None
     error: InvoiceboxError | None = None
     with gateway.about(order_id=order_id, refund_id=refund_id):
@@ -215,6 +217,10 @@ def send_correction(order_id: int, refund_id: int, owner: str,
             remote = gateway.client().create_correction_order(request)
         except InvoiceboxError as exc:
             error = exc
+    # A refusal may only say that an earlier send made it after all (a refund no longer a
+    # draft takes no correction order): the refund's own status tells (CONTRACT Q25).
+    read_back = _read_back(order_id, refund_id, merchant_order_id, parent_id) \
+        if error is not None and _refused(error) else None
 
     def apply() -> bool:
         order = locked(Order, order_id)
@@ -236,10 +242,14 @@ def send_correction(order_id: int, refund_id: int, owner: str,
             return True
         assert error is not None
         refund.request_id = error.request_id or refund.request_id
-        if _refused(error):
-            _cancel_locked(order, refund, _correction_refusal(error), staff_id,
-                           data={"code": error.code, "request_id": error.request_id})
-            return True
+        if read_back is not None:
+            read, found = read_back
+            if found is not None and refund_status_for(found.status) != RefundStatus.DRAFT:
+                return apply_remote(order, refund, found)
+            if read:  # still a draft, and its correction order refused: it never will be
+                _cancel_locked(order, refund, _correction_refusal(error), staff_id,
+                               data={"code": error.code, "request_id": error.request_id})
+                return True
         if refund.error != CORRECTION_PENDING:
             refund.error = CORRECTION_PENDING
             record_event(order, EventKind.CORRECTION_UNCONFIRMED,
@@ -284,6 +294,20 @@ def _correction_request(order: Order, refund: Refund) -> CreateOrderRequest:
 def fee_vat(fee: Fee) -> int:
     """The VAT in the fee, in kopecks."""
     return decimal_to_kopecks(fee_line(fee).items[0].total_vat_amount or Decimal(0))
+
+
+def _read_back(order_id: int, refund_id: int, merchant_order_id: str,
+               parent_id: str) -> tuple[bool, RemoteRefund | None]:
+    """Whether the refund could be read, and how Invoicebox has it now. Not read: the
+    draft waits for the next pass, which reads it again before anything else."""
+    try:
+        with gateway.about(order_id=order_id, refund_id=refund_id):
+            return True, gateway.client().find_refund_by_merchant_order_id(
+                merchant_order_id, parent_id=parent_id)
+    except InvoiceboxError as exc:
+        log.warning("refund %s: not read back after a refused correction order: %s",
+                    merchant_order_id, exc)
+        return False, None
 
 
 def _refused(error: InvoiceboxError) -> bool:

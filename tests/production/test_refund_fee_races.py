@@ -27,6 +27,7 @@ pytestmark = pytest.mark.postgres
 COFFEE = ("ethiopia-yirgacheffe-250", "CB-ETH-250", 89000)
 CORRECTIONS = "POST /v3/billing/api/order/correction-order"
 DRAFTS = 4
+PAID_OUT = ("created", "completed")  # the sandbox completes refunds after a second
 
 
 def corrections(shop) -> int:
@@ -48,11 +49,11 @@ def test_the_same_fee_refund_form_sent_eight_times_at_once_keeps_the_fee_once(li
 
     assert [a.status_code for a in answers] == [302] * 8, [a.text[:500] for a in answers]
     [made] = sandbox_refunds(live_shop, placed.invoicebox_id)
-    assert made["status"] == "created"
+    assert made["status"] in PAID_OUT
     assert Decimal(str(made["netAmount"])) == Decimal("800")  # 890 less the 90 kept
     assert corrections(live_shop) == 1
     [(number, status, amount, _)] = order_record(live_shop, placed.number)["refunds"]
-    assert (number, status, amount) == (f"R-{placed.number}-1", "created", price)
+    assert (number, amount) == (f"R-{placed.number}-1", price) and status in PAID_OUT
 
 
 def test_two_runners_finish_the_same_drafts_sending_each_correction_order_once(live_shop):
@@ -80,7 +81,7 @@ def test_two_runners_finish_the_same_drafts_sending_each_correction_order_once(l
                for _ in range(2)]
     try:
         deadline = time.monotonic() + 90
-        while any(sandbox_refunds(live_shop, p.invoicebox_id)[0]["status"] != "created"
+        while any(sandbox_refunds(live_shop, p.invoicebox_id)[0]["status"] not in PAID_OUT
                   for p in placed):
             assert time.monotonic() < deadline, "the runners did not finish every draft"
             time.sleep(0.3)
@@ -102,4 +103,4 @@ def test_two_runners_finish_the_same_drafts_sending_each_correction_order_once(l
         [remote] = sandbox_refunds(live_shop, each.invoicebox_id)
         assert Decimal(str(remote["netAmount"])) == Decimal("790")
         [(_, status, _, _)] = order_record(live_shop, each.number)["refunds"]
-        assert status == "created"
+        assert status in PAID_OUT

@@ -17,6 +17,7 @@ import pytest
 from storefront.extensions import db
 from storefront.models import OrderEvent, Refund, now_utc
 from storefront.payments.reconcile import run_pass
+from storefront.payments.refund_fee import send_correction
 from tests.sandbox.helpers import eventually
 
 from .live import NOWHERE, ShopOnSandbox, refund_data, refund_form
@@ -239,3 +240,53 @@ def test_a_draft_invoicebox_canceled_is_canceled_by_the_runner(counted):
     assert "Fees kept from refunds" not in page
     with shop.app.app_context():
         assert run_pass("runner-c").drafts_read == 0
+
+
+def test_a_correction_order_invoicebox_refuses_cancels_the_draft(counted):
+    shop = counted
+    number = shop.paid_order({COFFEE: 2, MUG: 1})
+    client = shop.staff_client()
+    shop.sandbox.scenario("api_500", method="POST", path="/correction-order")
+    _fee_refund(client, number, fee="100")
+    with shop.app.app_context():
+        # A correction order Invoicebox can only refuse: in another currency than its refund.
+        order = shop.order(number)
+        order.currency = "EUR"
+        db.session.commit()
+    _settled(shop, number)
+    with shop.app.app_context():
+        report = run_pass("runner-d")
+    assert (report.drafts_read, report.drafts_changed) == (1, 1)
+
+    refund = _refund(shop, number)
+    assert refund.status == "canceled"
+    assert refund.error.startswith("Invoicebox refused the correction order keeping the fee")
+    assert _corrections(shop) == 2  # the 500, then the refusal; never again
+    [remote] = shop.sandbox_refunds(number)
+    assert remote["status"] == "draft"  # no API cancels a draft: it pays nothing out
+    with shop.app.app_context():
+        assert run_pass("runner-d").drafts_read == 0
+
+
+def test_a_refusal_that_only_means_an_earlier_send_made_it_is_adopted(make_app, sandbox):
+    shop = ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, INVOICEBOX_WRITE_TIMEOUT=0.5,
+                                  STOREFRONT_PUBLIC_URL=NOWHERE), sandbox)
+    sandbox.clear_scenarios()
+    number = shop.paid_order({COFFEE: 2})
+    sandbox.scenario("api_timeout", seconds=1.5, method="POST", path="/correction-order")
+    _fee_refund(shop.staff_client(), number, fee="80", **{COFFEE: 1})
+    eventually(lambda: shop.sandbox_refunds(number)[0]["status"] == "created")
+    refund = _refund(shop, number)
+    assert refund.status == "draft"
+
+    with shop.app.test_request_context(headers={"Accept-Language": "en"}):
+        # Sent again without reading first: Invoicebox refuses (the refund is no draft).
+        db.session.execute(db.update(Refund).where(Refund.id == refund.id).values(
+            lease_owner="test", lease_until=now_utc() + timedelta(minutes=5)))
+        db.session.commit()
+        assert send_correction(refund.order_id, refund.id, "test") is True
+
+    refund = _refund(shop, number)
+    [remote] = shop.sandbox_refunds(number)
+    assert refund.status == "created"
+    assert refund.correction_order_id == remote["correctionOrderId"]

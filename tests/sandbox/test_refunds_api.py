@@ -209,7 +209,8 @@ def test_list_refunds_by_parent_number_and_status(api: Api, paid: dict) -> None:
     assert len(created) == 2
 
 
-def test_draft_refund_with_a_correction_order(api: Api, paid: dict) -> None:
+def test_draft_refund_with_a_correction_order(api: Api, paid: dict,
+                                              sandbox: SandboxProcess) -> None:
     draft = api.ok("POST", REFUNDS, refund_body(
         paid, [line("tea-1", "1000.00", 1, "RUS_VAT22")], status="draft"))
     fee = order_body(lines=[line("fee", "100.00", 1, "RUS_VAT22", type="service")],
@@ -223,6 +224,8 @@ def test_draft_refund_with_a_correction_order(api: Api, paid: dict) -> None:
     assert refund["status"] == "created"
     assert refund["correctionOrderId"] == correction["id"]
     assert refund["netAmount"] == 900
+    admin = requests.get(f"{sandbox.url}/_sandbox/", timeout=10).text
+    assert f"net 900.00 (correction <span class=\"mono\">{correction['id']}</span>)" in admin
 
     repeated = api.call("POST", "billing/api/order/correction-order",
                         order_body(lines=fee["basketItems"], parentId=draft["id"]))

@@ -199,6 +199,8 @@ def _apply_status(order: Order, refund: Refund, target: RefundStatus,
         refund.completed_at = now_utc()
         record_event(order, EventKind.REFUND_COMPLETED, f"{label} completed: the money is back")
     else:
+        if previous == RefundStatus.DRAFT:
+            refund.error = None  # no longer waiting for its correction order
         record_event(order, EventKind.REFUND_CANCELED, f"{label} canceled by Invoicebox")
     log.info("refund %s: %s", refund.merchant_order_id, target.value)
 

@@ -232,8 +232,8 @@ def test_a_draft_invoicebox_canceled_is_canceled_by_the_runner(counted):
         report = run_pass("runner-c")
     assert (report.drafts_read, report.drafts_changed) == (1, 1)
     refund = _refund(shop, number)
-    assert (refund.status, refund.lease_owner, refund.correction_order_id) == (
-        "canceled", None, None)
+    assert (refund.status, refund.lease_owner, refund.correction_order_id, refund.error) == (
+        "canceled", None, None, None)
     assert _corrections(shop) == 1  # not sent again to a canceled refund
     assert _events(shop, number)[-1] == "refund_canceled"
     page = client.get(f"/staff/orders/{number}").get_data(as_text=True)

@@ -208,6 +208,21 @@ def complete_refund(refund_id: str) -> Response:
     return reply(refunds.render(doc), f"Refund {doc['merchantOrderId']} completed")
 
 
+@bp.post("/refunds/<refund_id>/cancel")
+def cancel_refund(refund_id: str) -> Response:
+    """Invoicebox cancels a refund that is not paid out yet (a ``draft`` or ``created`` one,
+    CONTRACT §4.2): it no longer counts against what is refundable."""
+    svc = services()
+    with svc.store.transaction() as conn:
+        doc = refunds.load(conn, refund_id)
+        if doc is None:
+            raise ApiError(404, "not_found", f"Refund {refund_id} not found")
+        if "canceled" not in refunds.TRANSITIONS.get(doc["status"], ()):
+            raise conflict(f"Refund is {doc['status']}; it can no longer be canceled")
+        refunds.transition(svc, conn, doc, "canceled")
+    return reply(refunds.render(doc), f"Refund {doc['merchantOrderId']} canceled")
+
+
 @bp.post("/scenarios")
 def add_scenario() -> Response:
     data = params()

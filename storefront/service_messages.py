@@ -16,12 +16,16 @@ def N_(message: str) -> str:
     return message
 
 
-# payments/refunds.py, refund_sync.py: Refund.error; payments/checkout.py: Payment.error
+# payments/refunds.py, refund_sync.py, refund_fee.py: Refund.error;
+# payments/checkout.py: Payment.error
 STORED_ERRORS = (
     N_("Invoicebox did not answer in time, so it is not known yet whether the refund was "
        "made. It will be checked by its number before anything else is done."),
     N_("Invoicebox has no record of this refund: it was not made."),
     N_("Not found at Invoicebox after an unknown outcome: it was never created."),
+    # payments/refund_fee.py: CORRECTION_PENDING
+    N_("The refund is a draft at Invoicebox until the correction order keeping the fee is "
+       "confirmed; reconciliation finishes it or cancels it."),
 )
 
 # payments/companies.py: LookupResult.problem (the INN checks share the checkout form's)

@@ -46,6 +46,9 @@ class PaymentStatus(StrEnum):
 
 class RefundStatus(StrEnum):
     PENDING = "pending"  # request sent, answer not (yet) known
+    # Accepted by Invoicebox as a draft, a refund that keeps a fee: nothing is paid out
+    # until its correction order (the fee) is created (CONTRACT §7.9).
+    DRAFT = "draft"
     CREATED = "created"  # accepted by Invoicebox, money on its way
     COMPLETED = "completed"
     CANCELED = "canceled"
@@ -93,9 +96,12 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 
 REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     RefundStatus.PENDING: frozenset(
-        {RefundStatus.CREATED, RefundStatus.COMPLETED, RefundStatus.CANCELED,
-         RefundStatus.REJECTED}
+        {RefundStatus.DRAFT, RefundStatus.CREATED, RefundStatus.COMPLETED,
+         RefundStatus.CANCELED, RefundStatus.REJECTED}
     ),
+    # The correction order makes the draft a refund like any other; a draft that can never
+    # have one (Invoicebox canceled it, or refused the correction order) is canceled.
+    RefundStatus.DRAFT: frozenset({RefundStatus.CREATED, RefundStatus.CANCELED}),
     RefundStatus.CREATED: frozenset({RefundStatus.COMPLETED, RefundStatus.CANCELED}),
     RefundStatus.COMPLETED: frozenset(),
     RefundStatus.CANCELED: frozenset(),
@@ -153,6 +159,8 @@ REFUND_OPEN = frozenset(REFUND_TRANSITIONS) - REFUND_FINAL
 # A refund that took its amount from what is refundable: completed, or it may still be.
 REFUND_TAKES_AMOUNT = (_can_reach(REFUND_TRANSITIONS, {RefundStatus.COMPLETED})
                        | {RefundStatus.COMPLETED})
+# A refund Invoicebox pays out (or paid out): a draft is not paid until its fee is kept.
+REFUND_PAID_OUT = _reachable(REFUND_TRANSITIONS, RefundStatus.CREATED) - {RefundStatus.CANCELED}
 
 
 # -- the gateway's statuses, in the shop's words --------------------------------------------
@@ -164,6 +172,7 @@ _PAYMENT_FOR_GATEWAY: dict[GatewayOrderStatus, PaymentStatus] = {
     GatewayOrderStatus.EXPIRED: PaymentStatus.EXPIRED,
 }
 _REFUND_FOR_GATEWAY: dict[GatewayRefundStatus, RefundStatus] = {
+    GatewayRefundStatus.DRAFT: RefundStatus.DRAFT,
     GatewayRefundStatus.CREATED: RefundStatus.CREATED,
     GatewayRefundStatus.COMPLETED: RefundStatus.COMPLETED,
     GatewayRefundStatus.CANCELED: RefundStatus.CANCELED,

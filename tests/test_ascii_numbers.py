@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from storefront.extensions import db
 from storefront.models import GatewayCall, Order
-from storefront.numbers import whole_number
+from storefront.numbers import money_kopecks, whole_number
 from storefront.staff.accounts import create_staff
 from tests.staff.fake_gateway import (
     DELIVERY,
@@ -40,6 +40,18 @@ ORDER_NUMBER = "261127-TEA01"
 ])
 def test_whole_numbers_are_ascii_digits_up_to_a_maximum(text, maximum, number):
     assert whole_number(text, maximum) == number
+
+
+@pytest.mark.parametrize(("text", "kopecks"), [
+    ("150", 15000), ("150.5", 15050), ("150,50", 15050), ("0.01", 1), ("1 490.00", 149000),
+    ("1\u00a0490,5", 149050), ("007", 700), ("0", 0),
+    ("150.505", None), ("-1", None), ("+1", None), ("1e3", None), ("NaN", None),
+    ("Infinity", None), ("\u0661", None), ("\uff11", None), ("1_000", None), (".5", None),
+    ("5.", None), ("1.2.3", None), ("", None), (None, None), ("9" * 40, None),
+    ("1000000000.01", None),
+])
+def test_money_is_ascii_digits_with_at_most_two_places(text, kopecks):
+    assert money_kopecks(text, 10**11) == kopecks
 
 
 @pytest.fixture

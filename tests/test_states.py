@@ -17,6 +17,7 @@ from storefront.states import (
     PAYMENT_PAYABLE,
     REFUND_FINAL,
     REFUND_OPEN,
+    REFUND_PAID_OUT,
     REFUND_TAKES_AMOUNT,
     InvalidTransition,
     OrderStatus,
@@ -41,9 +42,11 @@ def test_the_named_sets():
     assert ORDER_CANCELABLE == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
     assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED}
     assert REFUND_FINAL == {refund.COMPLETED, refund.CANCELED, refund.REJECTED}
-    assert REFUND_OPEN == {refund.PENDING, refund.CREATED}
+    assert REFUND_OPEN == {refund.PENDING, refund.DRAFT, refund.CREATED}
+    assert REFUND_PAID_OUT == {refund.CREATED, refund.COMPLETED}
     # What a buyer may still ask for subtracts these refunds' lines.
-    assert REFUND_TAKES_AMOUNT == {refund.PENDING, refund.CREATED, refund.COMPLETED}
+    assert REFUND_TAKES_AMOUNT == {refund.PENDING, refund.DRAFT, refund.CREATED,
+                                   refund.COMPLETED}
 
 
 def test_a_refund_request_is_answered_once_and_reopens_only_from_issued():
@@ -72,7 +75,7 @@ def test_a_gateway_order_status_in_the_shops_words(gateway, shop):
 @pytest.mark.parametrize(("gateway", "shop"), [
     ("created", RefundStatus.CREATED), ("completed", RefundStatus.COMPLETED),
     ("canceled", RefundStatus.CANCELED), ("cancelled", RefundStatus.CANCELED),
-    ("draft", None), ("rejected", None), (None, None),
+    ("draft", RefundStatus.DRAFT), ("rejected", None), (None, None),
 ])
 def test_a_gateway_refund_status_in_the_shops_words(gateway, shop):
     assert refund_status_for(gateway) is shop

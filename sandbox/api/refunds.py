@@ -65,6 +65,9 @@ def correction() -> Response:
             raise validation([field("merchantId", "must be the refund's merchant")])
         if refund["status"] != "draft":
             raise wrong_status(refund["status"], "correction-order")
+        if clean["currencyId"] != refund["currencyId"]:
+            raise ApiError(422, "wrong_currency", "Wrong currency",
+                           [field("currencyId", f"must be the refund's, {refund['currencyId']}")])
         if to_decimal(clean["amount"]) > to_decimal(refund["amount"]):
             raise ApiError(422, "wrong_total_amount", "Correction exceeds the refund",
                            [field("amount", f"must be at most {refund['amount']}")])

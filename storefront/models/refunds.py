@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -18,11 +18,20 @@ class Refund(db.Model):
     At most one refund of an order is ``pending`` (saved, its answer not yet known): the
     partial unique index ``one_pending_refund`` makes the refunds of one order go to
     Invoicebox one at a time, each checked against what the previous one left.
+
+    A refund that keeps a fee (``fee_amount``) is created at Invoicebox as a ``draft`` and
+    finished by a correction order holding the fee (CONTRACT §7.9): the buyer gets
+    :attr:`net_amount`. ``correction_sent_at`` is when the correction order was last sent
+    (it may still be in flight for a while after), ``correction_order_id`` the Invoicebox
+    id it got; a reconcile runner that finishes a draft holds it with ``lease_owner`` /
+    ``lease_until``, as it does payments.
     """
 
     __table_args__ = (
         Index("one_pending_refund", "order_id", unique=True,
               postgresql_where=text(PENDING_CONDITION), sqlite_where=text(PENDING_CONDITION)),
+        CheckConstraint("fee_amount IS NULL OR (fee_amount > 0 AND fee_amount < amount)",
+                        name="fee_less_than_refund"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,10 +54,24 @@ class Refund(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fee_amount: Mapped[int | None]  # kopecks kept from the refund; None: no fee
+    fee_vat_amount: Mapped[int | None]  # kopecks
+    fee_reason: Mapped[str | None] = mapped_column(String(200))
+    correction_merchant_order_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    correction_order_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    correction_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[RefundLine]] = relationship(
         back_populates="refund", cascade="all, delete-orphan", order_by="RefundLine.id"
     )
+
+
+    @property
+    def net_amount(self) -> int:
+        """What the buyer gets back: the refund less the fee it keeps (kopecks)."""
+        return self.amount - (self.fee_amount or 0)
 
 
 class RefundLine(db.Model):

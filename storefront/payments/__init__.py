@@ -17,7 +17,8 @@ What they use:
   account's request budget (:mod:`.reconcile`).
 * :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
 * :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
-  :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
+  :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current;
+  a :class:`Fee` (checked by :func:`check_fee`) makes a refund that keeps part of the money.
 * :func:`request_refund` stores a buyer's refund request (:func:`requestable_lines`,
   :func:`can_request_refund`: what they may ask for); :func:`refund_requests_of`,
   :func:`decline_request`, :func:`follow_requested_refunds` and
@@ -39,6 +40,7 @@ from .events import EventKind
 from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .reconcile import run_pass
+from .refund_fee import Fee, check_fee
 from .refund_plan import LineChoice, RefundError, RefundSelection, plan_refund
 from .refund_requests import (
     MAX_MESSAGE,
@@ -64,6 +66,7 @@ __all__ = [
     "CustomerDetails",
     "EmptyCart",
     "EventKind",
+    "Fee",
     "LineChoice",
     "LineDraft",
     "LookupOutcome",
@@ -77,6 +80,7 @@ __all__ = [
     "basket_for",
     "can_request_refund",
     "cancel_order",
+    "check_fee",
     "create_refund",
     "decline_request",
     "find_order",

@@ -39,6 +39,8 @@ class EventKind(StrEnum):
     REFUND_UNCONFIRMED = "refund_unconfirmed"  # sent; Invoicebox's answer was lost
     REFUND_REQUESTED = "refund_requested"  # the buyer asked for a refund
     REFUND_REQUEST_DECLINED = "refund_request_declined"  # staff declined the buyer's request
+    REFUND_DRAFTED = "refund_drafted"  # a refund keeping a fee is a draft at Invoicebox
+    CORRECTION_UNCONFIRMED = "correction_unconfirmed"  # the fee's correction order: no answer
 
 
 def record_event(

@@ -30,7 +30,7 @@ def create_request(order: Order, payment: Payment) -> CreateOrderRequest:
         currency_id=order.currency,
         language_id=order.language,
         expiration_date=payment.expires_at,
-        customer=_customer(order),
+        customer=customer_of(order),
         notification_url=_public_url("notifications.receive"),
         success_url=_public_url("shop.payment_success", token=order.public_token),
         fail_url=_public_url("shop.payment_failed", token=order.public_token),
@@ -38,7 +38,8 @@ def create_request(order: Order, payment: Payment) -> CreateOrderRequest:
     )
 
 
-def _customer(order: Order) -> Customer:
+def customer_of(order: Order) -> Customer:
+    """The buyer as Invoicebox's ``customer`` object."""
     legal = order.customer_type == "legal"
     return Customer(
         type=order.customer_type,

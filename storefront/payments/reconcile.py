@@ -10,6 +10,9 @@ ends at Invoicebox without telling anyone. :func:`run_pass` asks the API about
   exactly as a notification or a staff "Sync" would apply it (:func:`.sync.read_attempt`,
   :func:`.sync.apply_read`); an attempt whose create had an unknown outcome and that
   Invoicebox does not know is marked failed, as the checkout would;
+* refunds keeping a fee left as drafts (the correction order's answer was lost, or never
+  came): each is read by its ``merchantOrderId`` and adopted, or its correction order is
+  sent again, or it is canceled when Invoicebox refuses it (:mod:`.refund_fee`);
 * orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`;
 
 and then sends the mail waiting in the outbox (:func:`storefront.mail.deliver_due`, under
@@ -19,8 +22,9 @@ Several runners may run at once, on any number of machines. Each claims a batch 
 short transaction (a conditional ``UPDATE ... RETURNING`` that sets the payment's lease,
 ``lease_owner`` and ``lease_until``, only where no live lease is held and the payment is
 still due), calls the API with no transaction open, and applies each answer under the
-order's lock. A runner that dies leaves leases that simply expire. Refund refreshes are
-claimed the same way through the order's ``refunds_checked_at``.
+order's lock. A runner that dies leaves leases that simply expire. Drafts are leased the
+same way (the refund's ``lease_owner`` / ``lease_until``); refund refreshes are claimed
+through the order's ``refunds_checked_at``.
 
 Every call spends from the account's shared budget as background work
 (:mod:`storefront.budget`): the runner stops a pass when only the reserve is left, and
@@ -46,6 +50,7 @@ from ..models import Order, Payment, Refund, now_utc
 from ..states import PAYMENT_PAYABLE, REFUND_OPEN
 from .checkout import fail_if_absent
 from .locking import retry_on_conflict
+from .refund_fee import claim_drafts, finish_draft, release_draft
 from .refund_sync import refresh_refunds
 from .sync import apply_read, read_attempt
 
@@ -67,6 +72,8 @@ class PassReport:
     payments_changed: int = 0
     refund_orders_read: int = 0
     refunds_changed: int = 0
+    drafts_read: int = 0
+    drafts_changed: int = 0
     backoffs: int = 0
     stopped: str | None = None  # why the pass ended early: "budget" or "rate_limited"
     errors: list[str] = field(default_factory=list)
@@ -86,14 +93,18 @@ def run_pass(owner: str | None = None, *, stop=lambda: False) -> PassReport:
     with budget.background():
         _payments(owner, report, stop)
         if report.stopped is None:
+            _drafts(owner, report, stop)
+        if report.stopped is None:
             _refunds(report, stop)
     if not stop():
         report.mail = _mail(owner, stop)
     log.info(
-        "reconcile pass: %d payment(s) read, %d changed; %d order(s) with open refunds "
-        "read, %d changed; %d back-off(s); mail: %d sent, %d deferred%s",
-        report.payments_read, report.payments_changed, report.refund_orders_read,
-        report.refunds_changed, report.backoffs, report.mail.sent, report.mail.deferred,
+        "reconcile pass: %d payment(s) read, %d changed; %d draft refund(s) read, %d "
+        "changed; %d order(s) with open refunds read, %d changed; %d back-off(s); mail: %d "
+        "sent, %d deferred%s",
+        report.payments_read, report.payments_changed, report.drafts_read,
+        report.drafts_changed, report.refund_orders_read, report.refunds_changed,
+        report.backoffs, report.mail.sent, report.mail.deferred,
         f"; stopped early: {report.stopped}" if report.stopped else "",
     )
     return report
@@ -183,6 +194,34 @@ def _payments(owner: str, report: PassReport, stop) -> None:
         queue.pop(0)
     for payment_id, *_ in queue:  # not read: due again at once for any runner
         release(payment_id, owner)
+
+
+def _drafts(owner: str, report: PassReport, stop) -> None:
+    """Finish or cancel refunds keeping a fee whose correction order is not confirmed."""
+    queue = claim_drafts(owner, budget.setting("STOREFRONT_RECONCILE_BATCH"))
+    while queue and not stop():
+        refund_id = queue[0]
+        try:
+            changed = finish_draft(refund_id, owner)
+        except budget.BudgetExhausted:
+            report.stopped = "budget"
+            break
+        except RateLimited as exc:
+            if not _back_off(report, exc):
+                break
+            continue  # the same draft again
+        except InvoiceboxError as exc:  # not read: due again next pass
+            log.warning("reconcile: draft refund %s not finished: %s", refund_id, exc)
+            report.errors.append(f"refund {refund_id}: {exc}")
+            release_draft(refund_id, owner)
+            queue.pop(0)
+            continue
+        report.drafts_read += 1
+        report.drafts_changed += int(changed)
+        release_draft(refund_id, owner)
+        queue.pop(0)
+    for refund_id in queue:  # not read: due again at once for any runner
+        release_draft(refund_id, owner)
 
 
 def _refunds(report: PassReport, stop) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "REFRESH_INTERVAL",
     "Reconciled",
     "apply_remote",
+    "created_message",
     "reconcile_pending",
     "refresh_refunds",
     "refunds_of",
@@ -153,20 +154,47 @@ def apply_remote(order: Order, refund: Refund, remote: RemoteRefund,
     if target is None:
         log.warning("refund %s has unknown status %r", refund.merchant_order_id, remote.status)
         return changed
-    if target == current or not can_transition(current, target):
+    if target == current:
         return changed
-    if current == RefundStatus.PENDING and target != RefundStatus.CREATED:
-        # Accepted first, whatever happened to it since: the history shows both.
-        _apply_status(order, refund, RefundStatus.CREATED, staff_id)
-    _apply_status(order, refund, target, staff_id)
+    # Accepted first, whatever happened to it since: the history shows both. A draft
+    # Invoicebox reports created or completed had its correction order made (§7.9).
+    via = RefundStatus.DRAFT if refund.fee_amount else RefundStatus.CREATED
+    if current == RefundStatus.PENDING and target not in (via, RefundStatus.CREATED) and \
+            can_transition(current, via) and can_transition(via, target):
+        _apply_status(order, refund, via, staff_id)
+        current = via
+    if current == RefundStatus.DRAFT and target == RefundStatus.COMPLETED:
+        _apply_status(order, refund, RefundStatus.CREATED, staff_id, remote)
+        current = RefundStatus.CREATED
+    if not can_transition(current, target):
+        return changed
+    _apply_status(order, refund, target, staff_id, remote)
     return True
 
 
 def _apply_status(order: Order, refund: Refund, target: RefundStatus,
-                  staff_id: int | None) -> None:
+                  staff_id: int | None, remote: RemoteRefund | None = None) -> None:
+    previous = refund.status
     transition(refund, target)
     label = f"Refund {refund.merchant_order_id} ({_rub(refund.amount)})"
-    if target == RefundStatus.CREATED:
+    if target == RefundStatus.DRAFT:
+        refund.error = None
+        record_event(order, EventKind.REFUND_DRAFTED,
+                     f"{label} created at Invoicebox as a draft; the correction order keeping "
+                     f"the fee of {_rub(refund.fee_amount or 0)} follows",
+                     staff_id=staff_id, data={"invoicebox_refund_id": refund.invoicebox_refund_id})
+    elif target == RefundStatus.CREATED and previous == RefundStatus.DRAFT:
+        # The correction order was made by a send whose answer was lost.
+        found = remote.raw.get("correctionOrderId") if remote is not None else None
+        if isinstance(found, str) and found and refund.correction_order_id is None:
+            refund.correction_order_id = found[:36]
+        refund.error = None
+        record_event(order, EventKind.REFUND_CREATED, created_message(refund),
+                     staff_id=staff_id,
+                     data={"invoicebox_refund_id": refund.invoicebox_refund_id,
+                           "correction_order_id": refund.correction_order_id,
+                           "net_amount": _net_reported(remote)})
+    elif target == RefundStatus.CREATED:
         refund.error = None
         record_event(order, EventKind.REFUND_CREATED, f"{label} created at Invoicebox",
                      staff_id=staff_id, data={"invoicebox_refund_id": refund.invoicebox_refund_id})
@@ -176,6 +204,8 @@ def _apply_status(order: Order, refund: Refund, target: RefundStatus,
         record_event(order, EventKind.REFUND_COMPLETED, f"{label} completed: the money is back")
         queue_refund_issued(order, refund)
     else:
+        if previous == RefundStatus.DRAFT:
+            refund.error = None  # no longer waiting for its correction order
         record_event(order, EventKind.REFUND_CANCELED, f"{label} canceled by Invoicebox")
     log.info("refund %s: %s", refund.merchant_order_id, target.value)
 
@@ -198,7 +228,21 @@ def mark_refunded(order: Order, remaining: int) -> bool:
     return True
 
 
+def created_message(refund: Refund) -> str:
+    """The history line of a refund keeping a fee that Invoicebox now pays out."""
+    return (f"Refund {refund.merchant_order_id} ({_rub(refund.amount)}) created at "
+            f"Invoicebox: a fee of {_rub(refund.fee_amount or 0)} kept by correction order "
+            f"{refund.correction_merchant_order_id}, {_rub(refund.net_amount)} to the buyer")
+
+
 # -- small helpers -----------------------------------------------------------------------
+
+
+def _net_reported(remote: RemoteRefund | None) -> str | None:
+    """The net amount Invoicebox reports for a refund with a correction order, as text."""
+    value = remote.raw.get("netAmount") if remote is not None else None
+    return str(value) if isinstance(value, int | float | str) else None
+
 
 
 def _remote_refunds(parent_id: str) -> list[RemoteRefund]:

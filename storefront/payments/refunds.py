@@ -30,12 +30,19 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import gateway
 from ..extensions import db
-from ..invoicebox import ApiError, CreateRefundRequest, InvoiceboxError, UnknownOutcome
+from ..invoicebox import (
+    ApiError,
+    CreateRefundRequest,
+    GatewayRefundStatus,
+    InvoiceboxError,
+    UnknownOutcome,
+)
 from ..invoicebox import Refund as RemoteRefund
 from ..models import Order, Payment, Refund, RefundLine, StaffUser
 from ..states import ORDER_REFUNDABLE, RefundStatus, transition
 from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
+from .refund_fee import Fee, check_fee, fee_vat, hold, owner_name, release_draft, send_correction
 from .refund_plan import (
     LineChoice,
     RefundablePosition,
@@ -57,6 +64,7 @@ from .request_links import claim_request, link_request, reopen_request
 
 __all__ = [
     "REFRESH_INTERVAL",
+    "Fee",
     "LineChoice",
     "RefundError",
     "RefundPlan",
@@ -86,11 +94,16 @@ def refundable_positions(order: Order) -> list[RefundablePosition]:
 def create_refund(
     order: Order, selection: RefundSelection, reason: str, form_token: str, staff: StaffUser,
     refund_request_id: int | None = None,
+    fee: Fee | None = None,
 ) -> Refund:
     """Issue a refund of ``selection`` and return it; see the module docstring.
 
     With ``refund_request_id`` the refund answers that open request of the buyer's: the
     request is linked to it when it is saved, and open again if it is never made.
+
+    With a ``fee``, the refund is created as a draft and finished by a correction order
+    keeping the fee (:mod:`.refund_fee`); it is returned ``created`` once both are made,
+    or ``draft`` when the correction order is still to be confirmed.
 
     The returned refund is ``created`` (accepted), ``rejected`` (refused: ``refund.error``
     says why in plain words) or ``pending`` (the answer was lost; it is reconciled
@@ -119,8 +132,9 @@ def create_refund(
             ))
         positions = _read_positions(order_id, parent_id)
         plan = plan_refund(positions, selection, skus)
+        check_fee(fee, plan.amount)
         refund, claimed = _claim(order_id, payment_id, plan, positions, form_token, reason,
-                                 staff.id, refund_request_id)
+                                 staff.id, refund_request_id, fee)
     except RefundError:
         # A copy of this same form may have made its refund meanwhile: that is no error.
         existing = _by_form_token(form_token)
@@ -146,15 +160,23 @@ def create_refund(
         merchant_order_id=merchant_order_id,
         description=reason,
         basket_items=plan.items,
+        status=GatewayRefundStatus.DRAFT.value if fee is not None else None,
     )
     remaining = sum(position.available for position in fresh) - plan.amount
-    _send(order_id, refund_id, request, remaining, staff.id)
+    owner = owner_name()
+    _send(order_id, refund_id, request, remaining, staff.id, owner)
+    if fee is not None:
+        try:
+            send_correction(order_id, refund_id, owner, staff_id=staff.id)
+        finally:
+            release_draft(refund_id, owner)
     return db.session.get(Refund, refund_id)
 
 
 def _claim(order_id: int, payment_id: int, plan: RefundPlan,
            positions: list[RefundablePosition], form_token: str, reason: str,
-           staff_id: int, refund_request_id: int | None = None) -> tuple[Refund, bool]:
+           staff_id: int, refund_request_id: int | None = None,
+           fee: Fee | None = None) -> tuple[Refund, bool]:
     """Save the refund as the order's one ``pending`` refund, under the order's lock.
 
     Returns it and True; or, when a copy of the same form saved its refund first, that
@@ -174,10 +196,11 @@ def _claim(order_id: int, payment_id: int, plan: RefundPlan,
     if order.status not in ORDER_REFUNDABLE:
         db.session.commit()
         raise RefundError(_("Nothing is left to refund on this order."))
+    merchant_order_id = _next_merchant_order_id(order)
     refund = Refund(
         order_id=order_id,
         payment_id=payment_id,
-        merchant_order_id=_next_merchant_order_id(order),
+        merchant_order_id=merchant_order_id,
         form_token=form_token,
         status=RefundStatus.PENDING.value,
         amount=plan.amount,
@@ -186,6 +209,12 @@ def _claim(order_id: int, payment_id: int, plan: RefundPlan,
         staff_id=staff_id,
         lines=[RefundLine(**line) for line in plan.lines],
     )
+    if fee is not None:
+        refund.fee_amount = fee.amount
+        refund.fee_vat_amount = fee_vat(fee)
+        refund.fee_reason = fee.reason.strip()
+        # The correction order's own number: the refund's, marked as its fee (Q15: ≤ 36).
+        refund.correction_merchant_order_id = f"{merchant_order_id}-F"
     db.session.add(refund)
     if request is not None:
         link_request(request, refund, staff_id)
@@ -228,7 +257,7 @@ def _read_positions(order_id: int, parent_id: str,
 
 
 def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining: int,
-          staff_id: int) -> None:
+          staff_id: int, owner: str) -> None:
     """POST the refund with no transaction open, then apply the answer under the locks."""
     error: InvoiceboxError | None = None
     remote: RemoteRefund | None = None
@@ -246,6 +275,8 @@ def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining
         if remote is not None:
             apply_remote(order, refund, remote, staff_id=staff_id)
             mark_refunded(order, remaining)
+            if refund.status == RefundStatus.DRAFT:
+                hold(refund, owner)  # this request sends the correction order next
         elif isinstance(error, UnknownOutcome):
             refund.error = (
                 "Invoicebox did not answer in time, so it is not known yet whether the "

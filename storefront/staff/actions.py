@@ -19,10 +19,12 @@ from ..invoicebox import InvoiceboxError
 from ..models import Order, Refund
 from ..numbers import whole_number
 from ..payments import (
+    Fee,
     LineChoice,
     RefundError,
     RefundSelection,
     cancel_order,
+    check_fee,
     create_refund,
     plan_refund,
     refresh_refunds,
@@ -84,11 +86,13 @@ def refund(number: str):
                 # (and finds the refund this form already made, if it was sent twice).
                 positions = refundable_positions(order)
                 plan = plan_refund(positions, _selection(form), {ln.sku for ln in order.lines})
+                check_fee(_fee(form), plan.amount)
                 return render_template("staff/refund_confirm.html", order=order, form=form,
                                        plan=plan)
             issued = create_refund(order, _selection(form), form.reason.data,
                                    form.form_token.data, current_user,
-                                   refund_request_id=_request_id(form.refund_request.data))
+                                   refund_request_id=_request_id(form.refund_request.data),
+                                   fee=_fee(form))
         except RefundError as error:
             form.form_errors.append(_(str(error)))
             status = 422
@@ -150,6 +154,13 @@ def _selection(form: RefundForm) -> RefundSelection:
     )
 
 
+def _fee(form: RefundForm) -> Fee | None:
+    """The fee staff chose to keep, if any (the form has checked its shape)."""
+    if not form.fee_amount.data:
+        return None
+    return Fee(form.fee_amount.data, (form.fee_reason.data or "").strip())
+
+
 def _request_id(value: str | None) -> int | None:
     return whole_number(value, 10**9) if value else None
 
@@ -177,9 +188,18 @@ def _after_refund(order: Order, issued: Refund, request_id: str | None = None):
     label = _("%(number)s for %(amount)s", number=issued.merchant_order_id,
               amount=money(issued.amount))
     status = RefundStatus(issued.status)
-    if status in (RefundStatus.CREATED, RefundStatus.COMPLETED):
+    if status in (RefundStatus.CREATED, RefundStatus.COMPLETED) and issued.fee_amount:
+        flash(_("Refund created: %(refund)s. A fee of %(fee)s is kept; Invoicebox returns "
+                "%(net)s to the buyer.", refund=label, fee=money(issued.fee_amount),
+                net=money(issued.net_amount)), "success")
+    elif status in (RefundStatus.CREATED, RefundStatus.COMPLETED):
         flash(_("Refund created: %(refund)s. Invoicebox returns the money to the buyer.",
                 refund=label), "success")
+    elif status == RefundStatus.DRAFT:
+        flash(_("Refund %(refund)s is a draft at Invoicebox: the correction order keeping "
+                "the fee is not confirmed yet. Nothing is paid out until it is; "
+                "reconciliation finishes the refund, or cancels it.", refund=label),
+              "warning")
     elif status == RefundStatus.PENDING:
         flash(_("Refund %(refund)s was sent, but Invoicebox's answer was lost. It is checked "
                 "by its number before anything else is done.", refund=label), "warning")

@@ -22,6 +22,7 @@ STATUS_WORDS = {
     PaymentStatus.EXPIRED: _l("expired"),
     PaymentStatus.FAILED: _l("failed"),
     RefundStatus.REJECTED: _l("rejected"),
+    RefundStatus.DRAFT: _l("draft"),
     "ok": _l("ok"),
     "error": _l("error"),
     "unknown": _l("unknown"),
@@ -55,6 +56,8 @@ EVENT_TITLES = {
     EventKind.REFUND_UNCONFIRMED: _l("Refund unconfirmed"),
     EventKind.REFUND_REQUESTED: _l("Refund requested by the buyer"),
     EventKind.REFUND_REQUEST_DECLINED: _l("Refund request declined"),
+    EventKind.REFUND_DRAFTED: _l("Refund drafted"),
+    EventKind.CORRECTION_UNCONFIRMED: _l("Fee not kept yet"),
     EventKind.ORDER_STATUS: _l("Status changed"),
 }
 

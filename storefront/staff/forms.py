@@ -14,13 +14,21 @@ from wtforms import (
     PasswordField,
     SearchField,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from ..numbers import WholeNumberField
+from ..numbers import MoneyField, WholeNumberField
 from ..states import ORDER_STATUS_LABELS
 
 
@@ -73,6 +81,24 @@ class RefundForm(FlaskForm):
     confirm = HiddenField(default="")
     # The buyer's refund request this refund answers, when it was opened from one.
     refund_request = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$")])
+    # Keep a fee: part of the refund the buyer does not get back (a correction order).
+    fee_amount = MoneyField(
+        _l("Fee to keep, ₽"), validators=[Optional()],
+        invalid_value_message=_l("Enter the fee in roubles, such as 150 or 150.50."))
+    fee_reason = StringField(_l("Why the fee is kept"), validators=[Optional(), Length(max=200)])
+
+    def validate_fee_amount(self, field: MoneyField) -> None:
+        if field.errors:  # not an amount at all: that is the one thing to say
+            return
+        if field.data == 0:
+            raise ValidationError(_l("A fee must be more than zero."))
+
+    def validate_fee_reason(self, field: StringField) -> None:
+        given = bool((field.data or "").strip())
+        if self.fee_amount.data and not given:
+            raise ValidationError(_l("Say why the fee is kept."))
+        if given and self.fee_amount.data is None and not self.fee_amount.errors:
+            raise ValidationError(_l("Enter the fee, or leave its reason empty."))
 
 
 class DeclineRequestForm(FlaskForm):

@@ -9,7 +9,12 @@ from flask_babel import gettext as _
 
 from ..invoicebox import InvoiceboxError
 from ..payments import refresh_refunds, refund_requests_of, refunds_of, sync_payment
-from ..states import ORDER_CANCELABLE, ORDER_REFUNDABLE, RefundRequestStatus, RefundStatus
+from ..states import (
+    ORDER_CANCELABLE,
+    ORDER_REFUNDABLE,
+    REFUND_PAID_OUT,
+    RefundRequestStatus,
+)
 from . import bp
 from .actions import has_unfinished_refund, refunds_state
 from .forms import ActionForm, OrderFilterForm
@@ -48,14 +53,16 @@ def order(number: str):
         flash(_("Invoicebox could not be reached to refresh the refunds; "
                 "this page shows what the shop knew before."), "warning")
     refunds = refunds_of(order)
-    # Money on its way back or back already; a refund Invoicebox refused or canceled is not.
-    refunded = sum(r.amount for r in refunds
-                   if r.status in (RefundStatus.CREATED, RefundStatus.COMPLETED))
+    # Money on its way back or back already; a refund Invoicebox refused or canceled is
+    # not, nor a draft whose fee is not kept yet. A fee kept stays with the shop.
+    paid_out = [r for r in refunds if r.status in REFUND_PAID_OUT]
+    refunded = sum(r.net_amount for r in paid_out)
     return render_template(
         "staff/order.html",
         order=order,
         refunds=refunds,
         refunded=refunded,
+        fees_kept=sum(r.fee_amount or 0 for r in paid_out),
         net=order.amount - refunded if order.paid_at else 0,
         polling=has_unfinished_refund(refunds),
         refunds_state=refunds_state(order, refunds),

@@ -156,3 +156,17 @@ def test_staff_refund(live_shop, method, path):
     record = order_record(live_shop, placed.number)
     assert [r[1] for r in record["refunds"]] == ["created"]
     assert record["status"] == "refunded"
+
+
+@pytest.mark.parametrize("path", ["/billing/api/order/refund-order", "/correction-order"])
+def test_staff_refund_keeping_a_fee(live_shop, path):
+    placed = paid_order(live_shop, [("demerara-sugar-500", 2)])
+    staff = live_shop.staff_browser()
+    form = staff.refund_form(placed.number, everything=True)
+    form.update(fee_amount="10", fee_reason="Restocking fee")
+    answer = while_slow(live_shop, "POST", path,
+                        lambda: staff.post(f"/staff/orders/{placed.number}/refund", data=form))
+    assert answer.status_code == 302, answer.text[:500]
+    record = order_record(live_shop, placed.number)
+    assert [r[1] for r in record["refunds"]] == ["created"]
+    assert record["events"][-3:] == ["refund_drafted", "status", "refund_created"]

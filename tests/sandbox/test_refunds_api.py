@@ -209,7 +209,8 @@ def test_list_refunds_by_parent_number_and_status(api: Api, paid: dict) -> None:
     assert len(created) == 2
 
 
-def test_draft_refund_with_a_correction_order(api: Api, paid: dict) -> None:
+def test_draft_refund_with_a_correction_order(api: Api, paid: dict,
+                                              sandbox: SandboxProcess) -> None:
     draft = api.ok("POST", REFUNDS, refund_body(
         paid, [line("tea-1", "1000.00", 1, "RUS_VAT22")], status="draft"))
     fee = order_body(lines=[line("fee", "100.00", 1, "RUS_VAT22", type="service")],
@@ -223,6 +224,8 @@ def test_draft_refund_with_a_correction_order(api: Api, paid: dict) -> None:
     assert refund["status"] == "created"
     assert refund["correctionOrderId"] == correction["id"]
     assert refund["netAmount"] == 900
+    admin = requests.get(f"{sandbox.url}/_sandbox/", timeout=10).text
+    assert f"net 900.00 (correction <span class=\"mono\">{correction['id']}</span>)" in admin
 
     repeated = api.call("POST", "billing/api/order/correction-order",
                         order_body(lines=fee["basketItems"], parentId=draft["id"]))
@@ -236,6 +239,32 @@ def test_correction_larger_than_the_refund_is_refused(api: Api, paid: dict) -> N
         lines=[line("fee", "10.01", 1, "RUS_VAT22")], parentId=draft["id"]))
 
     assert response.json()["error"]["code"] == "wrong_total_amount"
+
+
+def test_a_correction_in_another_currency_is_refused(api: Api, paid: dict) -> None:
+    draft = api.ok("POST", REFUNDS, refund_body(
+        paid, [line("tea-1", "1000.00", 1, "RUS_VAT22")], status="draft"))
+    response = api.call("POST", "billing/api/order/correction-order", order_body(
+        lines=[line("fee", "10.00", 1, "RUS_VAT22")], parentId=draft["id"], currencyId="EUR"))
+
+    assert response.json()["error"]["code"] == "wrong_currency"
+    refund = api.ok("GET", f"filter/api/order/refund-order?id={draft['id']}")[0]
+    assert refund["status"] == "draft" and "netAmount" not in refund
+
+
+def test_a_draft_canceled_by_invoicebox_takes_no_correction(api: Api, paid: dict,
+                                                            sandbox: SandboxProcess) -> None:
+    draft = api.ok("POST", REFUNDS, refund_body(
+        paid, [line("tea-1", "1000.00", 1, "RUS_VAT22")], status="draft"))
+    sandbox.control(f"refunds/{draft['id']}/cancel")
+    response = api.call("POST", "billing/api/order/correction-order", order_body(
+        lines=[line("fee", "10.00", 1, "RUS_VAT22")], parentId=draft["id"]))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "wrong_order_status"
+    available = {i["sku"]: i["availableAmount"] for i in api.ok(
+        "GET", f"billing/api/order/order/{paid['id']}/refund-basket-item")}
+    assert available["tea-1"] == 2000  # a canceled refund no longer counts
 
 
 def test_another_accounts_orders_are_forbidden(api: Api, sandbox: SandboxProcess) -> None:

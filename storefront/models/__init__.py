@@ -1,7 +1,7 @@
 """The shop's database models. Money is integer kopecks throughout."""
 
 from .base import UTCDateTime, now_utc
-from .catalog import Product
+from .catalog import CatalogVersion, Product
 from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
 from .orders import Order, OrderLine, Payment
@@ -9,6 +9,7 @@ from .refunds import Refund, RefundLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
 __all__ = [
+    "CatalogVersion",
     "CompanyCache",
     "GatewayCall",
     "LoginAttempt",

@@ -37,6 +37,8 @@ class EventKind(StrEnum):
     REFUND_CANCELED = "refund_canceled"  # Invoicebox canceled a refund
     REFUND_REJECTED = "refund_rejected"  # refused, or provably never made
     REFUND_UNCONFIRMED = "refund_unconfirmed"  # sent; Invoicebox's answer was lost
+    STOCK_TAKEN = "stock_taken"  # the paid order's goods were taken from stock
+    STOCK_SHORT = "stock_short"  # paid, but not enough stock: staff refund or back-order
 
 
 def record_event(

@@ -37,6 +37,7 @@ from ..states import (
 )
 from .events import EventKind, record_event
 from .locking import ConcurrentChange, locked
+from .stock import settle_stock
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str) -> Pai
         f"(attempt {payment.attempt}), confirmed by {source}.",
         data={"payment_id": payment.id, "source": source},
     )
+    settle_stock(order)  # under the order's and payment's locks; see .stock
     log.info("order %s paid via %s (%s)", order.number, payment.merchant_order_id, source)
     return PaidResult.APPLIED
 

@@ -47,6 +47,8 @@ EVENT_TITLES = {
     EventKind.REFUND_REJECTED: _l("Refund refused"),
     EventKind.REFUND_UNCONFIRMED: _l("Refund unconfirmed"),
     EventKind.ORDER_STATUS: _l("Status changed"),
+    EventKind.STOCK_TAKEN: _l("Taken from stock"),
+    EventKind.STOCK_SHORT: _l("Not enough stock"),
 }
 
 

@@ -1,0 +1,128 @@
+"""Stock: taken when a payment is applied, under the products' row locks.
+
+The cart and checkout only look at stock; nothing is held for a buyer who has not paid.
+Stock is taken at the one moment the money is known to be in: the paid transition
+(:func:`~.transitions.mark_paid`), whichever news brought it (a notification, the
+reconcile runner, a staff member's sync). That transition has already locked the order
+and its payment; :func:`settle_stock` then locks the order's products, in ascending id
+order, in one statement (lock order: order -> payment -> product -> catalog version, see
+:mod:`.locking`), and takes every good of the order or none:
+
+* enough of each good: each product's stock goes down by a conditional ``UPDATE ... WHERE
+  stock >= quantity`` (and the database's ``CHECK (stock >= 0)`` stands behind it), and the
+  history says what was taken; a product that reaches zero moves the catalog's version,
+  so every instance shows it "out of stock" at once (:mod:`storefront.catalog_version`);
+* not enough of some good: nothing is taken, the payment stands, and the order is flagged
+  ``short_of_stock`` for staff to refund or back-order; the history names the shortfall.
+
+Two payments for the last unit therefore queue on the product's row: the first takes it,
+the second finds none and is flagged. Services, gift certificates and goods whose stock
+is not counted (``stock`` NULL) are never short.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import catalog_version
+from ..extensions import db
+from ..models import Order, OrderLine, Product
+from .events import EventKind, record_event
+from .locking import ConcurrentChange
+
+log = logging.getLogger(__name__)
+
+GOODS = "commodity"  # the item type whose stock is counted
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A good the order wants more of than there is."""
+
+    sku: str
+    wanted: int
+    available: int
+
+
+def settle_stock(order: Order) -> list[Shortfall]:
+    """Take the order's goods from stock, or flag the order when it cannot be filled.
+
+    Runs inside the paid transition, with the order (and payment) already locked; the
+    caller commits. Returns the shortfalls (empty when the stock was taken or nothing is
+    counted).
+    """
+    shortfalls = take_stock(order)
+    if shortfalls:
+        flag_short(order, shortfalls)
+    return shortfalls
+
+
+def take_stock(order: Order) -> list[Shortfall]:
+    """Take every counted good of ``order`` from stock, all or nothing.
+
+    Returns the shortfalls and takes nothing when any good is short. Raises
+    :class:`ConcurrentChange` if a product's stock moved under the lock (it cannot on
+    PostgreSQL; it is the conditional ``UPDATE``'s second line of defence).
+    """
+    wanted = _wanted(order.id)
+    if not wanted:
+        return []
+    products = db.session.execute(
+        db.select(Product)
+        .where(Product.id.in_(wanted), Product.stock.is_not(None))
+        .order_by(Product.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+    shortfalls = [Shortfall(p.sku, wanted[p.id], p.stock or 0)
+                  for p in products if (p.stock or 0) < wanted[p.id]]
+    if shortfalls or not products:
+        return shortfalls
+    emptied = False
+    for product in products:
+        quantity = wanted[product.id]
+        changed = db.session.execute(
+            db.update(Product)
+            .where(Product.id == product.id, Product.stock >= quantity)
+            .values(stock=Product.stock - quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise ConcurrentChange(f"product {product.sku}: stock changed under its lock")
+        emptied = emptied or product.stock == quantity
+    if emptied:
+        catalog_version.bump()  # out of stock now: every instance's catalog must say so
+    taken = ", ".join(f"{wanted[p.id]} × {p.sku}" for p in products)
+    record_event(order, EventKind.STOCK_TAKEN, f"Taken from stock: {taken}.",
+                 data={"taken": {p.sku: wanted[p.id] for p in products}})
+    return []
+
+
+def flag_short(order: Order, shortfalls: list[Shortfall]) -> None:
+    """Mark ``order`` as paid but not fillable from stock, for staff to act on."""
+    db.session.execute(db.update(Order).where(Order.id == order.id)
+                       .values(short_of_stock=True)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(order, "short_of_stock", True)  # as the row now says
+    described = ", ".join(f"{s.sku} (wanted {s.wanted}, {s.available} left)"
+                          for s in shortfalls)
+    record_event(order, EventKind.STOCK_SHORT,
+                 f"Not enough stock to fill the order: {described}. Nothing was taken; "
+                 "refund the order or back-order the goods.",
+                 data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls}})
+    log.warning("order %s paid but short of stock: %s", order.number, described)
+
+
+def _wanted(order_id: int) -> dict[int, int]:
+    """The counted goods of an order: ``{product id: quantity}``."""
+    rows = db.session.execute(
+        db.select(OrderLine.product_id, func.sum(OrderLine.quantity))
+        .where(OrderLine.order_id == order_id, OrderLine.item_type == GOODS,
+               OrderLine.product_id.is_not(None))
+        .group_by(OrderLine.product_id)
+    ).all()
+    return {product_id: int(quantity) for product_id, quantity in rows}

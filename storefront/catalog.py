@@ -224,8 +224,8 @@ def seed_catalog() -> int:
     Existing rows are left alone, so prices changed by hand survive a re-run, except that
     a product without an English name (saved before the shop had two languages) gets the
     catalog's English name and both descriptions. New goods start with
-    :data:`STARTING_STOCK` units; a product already saved keeps its stock. Adds to the session without committing;
-    returns how many products were added.
+    :data:`STARTING_STOCK` units; a product already saved keeps its stock. Adds to the
+    session without committing; returns how many products were added.
     """
     existing = {p.slug: p for p in db.session.execute(db.select(Product)).scalars()}
     added = 0

@@ -18,6 +18,8 @@ What they use:
 * :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
 * :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
   :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
+* :func:`set_stock` and :func:`set_active`: the staff's products page; stock itself is
+  taken in the paid transition (:mod:`.stock`), which flags an order it cannot fill.
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -36,6 +38,7 @@ from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_orde
 from .reconcile import run_pass
 from .refund_plan import LineChoice, RefundError, RefundSelection, plan_refund
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
+from .stock import StockError, set_active, set_stock
 from .sync import maybe_sync, sync_payment
 from .transitions import is_paid
 
@@ -53,6 +56,7 @@ __all__ = [
     "PaymentResult",
     "RefundError",
     "RefundSelection",
+    "StockError",
     "basket_for",
     "cancel_order",
     "create_refund",
@@ -70,5 +74,7 @@ __all__ = [
     "refunds_of",
     "registry_company",
     "run_pass",
+    "set_active",
+    "set_stock",
     "sync_payment",
 ]

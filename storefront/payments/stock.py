@@ -126,3 +126,45 @@ def _wanted(order_id: int) -> dict[int, int]:
         .group_by(OrderLine.product_id)
     ).all()
     return {product_id: int(quantity) for product_id, quantity in rows}
+
+
+class StockError(ValueError):
+    """A staff change of a product that cannot be made; the message is fit for staff."""
+
+
+def set_stock(product_id: int, stock: int | None) -> Product:
+    """Set a product's stock (None: not counted) as staff counted it, and commit.
+
+    The product is locked first, as the paid transition locks it, so a payment taking
+    stock at the same moment comes before or after, never in between. Services have no
+    stock. Raises :class:`StockError` for a change that is not allowed.
+    """
+    product = _locked_product(product_id)
+    if stock is not None and product.item_type != GOODS:
+        db.session.rollback()
+        raise StockError("Services and gift certificates have no stock.")
+    before = product.stock
+    product.stock = stock  # a change across zero moves the catalog's version on flush
+    db.session.commit()
+    log.info("product %s: stock set from %s to %s by staff", product.sku, before, stock)
+    return product
+
+
+def set_active(product_id: int, active: bool) -> Product:
+    """Put a product on sale or take it off, and commit (the catalog's version moves)."""
+    product = _locked_product(product_id)
+    product.active = active
+    db.session.commit()
+    log.info("product %s: %s by staff", product.sku, "on sale" if active else "off sale")
+    return product
+
+
+def _locked_product(product_id: int) -> Product:
+    product = db.session.execute(
+        db.select(Product).where(Product.id == product_id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if product is None:
+        db.session.rollback()
+        raise LookupError(product_id)
+    return product

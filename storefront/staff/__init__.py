@@ -43,4 +43,4 @@ bp.add_app_template_global(status_word)
 bp.add_app_template_global(event_title)
 bp.add_app_template_global(checked_by)
 
-from . import actions, auth, routes  # noqa: E402,F401  (attach the views)
+from . import actions, auth, products, routes  # noqa: E402,F401  (attach the views)

@@ -8,12 +8,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import responses
 from flask import Flask
 
 from storefront.extensions import db
 from storefront.invoicebox import kopecks_to_decimal
 from storefront.models import Order, OrderEvent, OrderLine, Payment, Product
-from tests.support.shop import encode, notification, signed_headers
+from tests.support.shop import FakeInvoicebox, encode, notification, signed_headers
 
 URL = "/invoicebox/notification"
 
@@ -30,6 +32,13 @@ class Awaiting:
         return encode(notification(id=self.invoicebox_order_id,
                                    merchantOrderId=self.merchant_order_id,
                                    amount=kopecks_to_decimal(self.amount), vatAmount=0))
+
+
+@pytest.fixture
+def invoicebox():
+    """Invoicebox's order endpoints faked at the HTTP boundary (as in tests/shop)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeInvoicebox(mock)
 
 
 def awaiting_order(app: Flask, items: dict[str, int]) -> Awaiting:

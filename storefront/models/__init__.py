@@ -5,7 +5,7 @@ from .catalog import CatalogVersion, Product
 from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
 from .orders import Order, OrderLine, Payment
-from .refunds import Refund, RefundLine
+from .refunds import Refund, RefundLine, Reversal
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Product",
     "Refund",
     "RefundLine",
+    "Reversal",
     "StaffUser",
     "UnverifiedWindow",
     "UTCDateTime",

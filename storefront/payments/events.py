@@ -39,6 +39,9 @@ class EventKind(StrEnum):
     REFUND_UNCONFIRMED = "refund_unconfirmed"  # sent; Invoicebox's answer was lost
     STOCK_TAKEN = "stock_taken"  # the paid order's goods were taken from stock
     STOCK_SHORT = "stock_short"  # paid, but not enough stock: staff refund or back-order
+    UNDELIVERABLE = "undeliverable"  # shipment control: shipping_unavailable, money goes back
+    REVERSAL_ISSUED = "reversal_issued"  # the runner sent the undeliverable order's refund
+    REVERSAL_FAILED = "reversal_failed"  # it could not (yet): tried again, then staff act
 
 
 def record_event(

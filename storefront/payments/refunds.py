@@ -83,7 +83,8 @@ def refundable_positions(order: Order) -> list[RefundablePosition]:
 
 
 def create_refund(
-    order: Order, selection: RefundSelection, reason: str, form_token: str, staff: StaffUser
+    order: Order, selection: RefundSelection, reason: str, form_token: str,
+    staff: StaffUser | None,
 ) -> Refund:
     """Issue a refund of ``selection`` and return it; see the module docstring.
 
@@ -94,6 +95,7 @@ def create_refund(
     refundable changed meanwhile) and :class:`InvoiceboxError` when what is refundable
     could not be read; no refund is kept then.
     """
+    staff_id = staff.id if staff is not None else None  # None: the shop itself (a reversal)
     reason = reason.strip()
     if not reason:
         raise RefundError(_("Give the reason for the refund."))
@@ -115,7 +117,7 @@ def create_refund(
         positions = _read_positions(order_id, parent_id)
         plan = plan_refund(positions, selection, skus)
         refund, claimed = _claim(order_id, payment_id, plan, positions, form_token, reason,
-                                 staff.id)
+                                 staff_id)
     except RefundError:
         # A copy of this same form may have made its refund meanwhile: that is no error.
         existing = _by_form_token(form_token)
@@ -143,13 +145,13 @@ def create_refund(
         basket_items=plan.items,
     )
     remaining = sum(position.available for position in fresh) - plan.amount
-    _send(order_id, refund_id, request, remaining, staff.id)
+    _send(order_id, refund_id, request, remaining, staff_id)
     return db.session.get(Refund, refund_id)
 
 
 def _claim(order_id: int, payment_id: int, plan: RefundPlan,
            positions: list[RefundablePosition], form_token: str, reason: str,
-           staff_id: int) -> tuple[Refund, bool]:
+           staff_id: int | None) -> tuple[Refund, bool]:
     """Save the refund as the order's one ``pending`` refund, under the order's lock.
 
     Returns it and True; or, when a copy of the same form saved its refund first, that
@@ -215,7 +217,7 @@ def _read_positions(order_id: int, parent_id: str,
 
 
 def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining: int,
-          staff_id: int) -> None:
+          staff_id: int | None) -> None:
     """POST the refund with no transaction open, then apply the answer under the locks."""
     error: InvoiceboxError | None = None
     remote: RemoteRefund | None = None

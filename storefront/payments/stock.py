@@ -12,8 +12,15 @@ order, in one statement (lock order: order -> payment -> product -> catalog vers
   stock >= quantity`` (and the database's ``CHECK (stock >= 0)`` stands behind it), and the
   history says what was taken; a product that reaches zero moves the catalog's version,
   so every instance shows it "out of stock" at once (:mod:`storefront.catalog_version`);
-* not enough of some good: nothing is taken, the payment stands, and the order is flagged
-  ``short_of_stock`` for staff to refund or back-order; the history names the shortfall.
+* not enough of some good, shipment control off (the default): nothing is taken, the
+  payment stands, and the order is flagged ``short_of_stock`` for staff to refund or
+  back-order; the history names the shortfall;
+* not enough, shipment control on (``STOREFRONT_SHIPMENT_CONTROL``, CONTRACT §5.4):
+  nothing is taken, the order becomes ``undeliverable`` ("not deliverable, money going
+  back") and a :class:`~storefront.models.Reversal` is written in the same transaction;
+  :func:`~.transitions.mark_paid` reports it, the notification is answered
+  ``shipping_unavailable``, and the reconcile runner refunds the payment in full
+  afterwards (:mod:`.reversals`), never inside this transaction.
 
 Two payments for the last unit therefore queue on the product's row: the first takes it,
 the second finds none and is flagged. Services, gift certificates and goods whose stock
@@ -24,13 +31,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 
+from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import catalog_version
 from ..extensions import db
-from ..models import Order, OrderLine, Product
+from ..models import Order, OrderLine, Payment, Product, Reversal
+from ..states import OrderStatus, can_transition
 from .events import EventKind, record_event
 from .locking import ConcurrentChange
 
@@ -48,17 +58,27 @@ class Shortfall:
     available: int
 
 
-def settle_stock(order: Order) -> list[Shortfall]:
-    """Take the order's goods from stock, or flag the order when it cannot be filled.
+class StockOutcome(StrEnum):
+    TAKEN = "taken"  # taken, or nothing of the order is counted
+    SHORT = "short"  # not enough; paid and flagged for staff (shipment control off)
+    REFUSED = "refused"  # not enough; undeliverable, its money goes back (control on)
 
-    Runs inside the paid transition, with the order (and payment) already locked; the
-    caller commits. Returns the shortfalls (empty when the stock was taken or nothing is
-    counted).
+
+def settle_stock(order: Order, payment: Payment) -> StockOutcome:
+    """Take the order's goods from stock; when they are not there, flag the order or, with
+    shipment control on, refuse delivery and record the reversal.
+
+    Runs inside the paid transition, just after the order became paid, with the order and
+    ``payment`` locked; the caller commits.
     """
     shortfalls = take_stock(order)
-    if shortfalls:
-        flag_short(order, shortfalls)
-    return shortfalls
+    if not shortfalls:
+        return StockOutcome.TAKEN
+    if current_app.config.get("STOREFRONT_SHIPMENT_CONTROL"):
+        refuse_delivery(order, payment, shortfalls)
+        return StockOutcome.REFUSED
+    flag_short(order, shortfalls)
+    return StockOutcome.SHORT
 
 
 def take_stock(order: Order) -> list[Shortfall]:
@@ -115,6 +135,28 @@ def flag_short(order: Order, shortfalls: list[Shortfall]) -> None:
                  "refund the order or back-order the goods.",
                  data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls}})
     log.warning("order %s paid but short of stock: %s", order.number, described)
+
+
+def refuse_delivery(order: Order, payment: Payment, shortfalls: list[Shortfall]) -> None:
+    """The paid order cannot be delivered: ``undeliverable``, and its reversal recorded."""
+    assert can_transition(OrderStatus.PAID, OrderStatus.UNDELIVERABLE)
+    changed = db.session.execute(
+        db.update(Order).where(Order.id == order.id, Order.status == OrderStatus.PAID.value)
+        .values(status=OrderStatus.UNDELIVERABLE.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ConcurrentChange(f"order {order.number}: changed while it was being paid")
+    set_committed_value(order, "status", OrderStatus.UNDELIVERABLE.value)
+    db.session.add(Reversal(order_id=order.id, payment_id=payment.id))
+    described = ", ".join(f"{s.sku} (wanted {s.wanted}, {s.available} left)"
+                          for s in shortfalls)
+    record_event(order, EventKind.UNDELIVERABLE,
+                 f"Not deliverable: {described}. Nothing was taken from stock; Invoicebox was "
+                 "answered shipping_unavailable and the payment is to be refunded in full.",
+                 data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls},
+                       "payment_id": payment.id})
+    log.warning("order %s not deliverable (%s): reversal recorded", order.number, described)
 
 
 def _wanted(order_id: int) -> dict[int, int]:

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from ..models import Order
 from ..numbers import whole_number
 from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
-from ..states import ORDER_OPEN, PaymentStatus
+from ..states import ORDER_OPEN, OrderStatus, PaymentStatus
 from . import bp
 from .formatting import order_status_label
 from .forms import PayForm
@@ -108,8 +108,10 @@ def _pay_state(order: Order) -> dict[str, object]:
     payment = order.current_payment
     troubled = payment is not None and payment.status in (PaymentStatus.FAILED,
                                                           PaymentStatus.PENDING)
+    undeliverable = order.status == OrderStatus.UNDELIVERABLE
     return {
-        "paid": is_paid(order),
+        "paid": is_paid(order) and not undeliverable,
+        "undeliverable": undeliverable,
         "payable": order.status in ORDER_OPEN,
         "pay_label": gettext("Try again") if troubled else gettext("Pay"),
         # Shown while the Invoicebox order can be paid: after that a new one is made.

@@ -49,6 +49,9 @@ EVENT_TITLES = {
     EventKind.ORDER_STATUS: _l("Status changed"),
     EventKind.STOCK_TAKEN: _l("Taken from stock"),
     EventKind.STOCK_SHORT: _l("Not enough stock"),
+    EventKind.UNDELIVERABLE: _l("Not deliverable: shipping_unavailable"),
+    EventKind.REVERSAL_ISSUED: _l("Reversal issued"),
+    EventKind.REVERSAL_FAILED: _l("Reversal not issued"),
 }
 
 

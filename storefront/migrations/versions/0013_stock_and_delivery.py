@@ -1,4 +1,4 @@
-"""stock and delivery: product stock, the catalog version, the order's delivery and shortage
+"""stock and delivery: product stock, the catalog version, the order's delivery and shortage, reversals
 
 Revision ID: 0013
 Revises: 0009
@@ -37,8 +37,31 @@ def upgrade():
         batch_op.add_column(sa.Column('short_of_stock', sa.Boolean(),
                                       server_default=sa.false(), nullable=False))
 
+    op.create_table(
+        'reversal',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('order_id', sa.Integer(), nullable=False),
+        sa.Column('payment_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('refund_id', sa.Integer(), nullable=True),
+        sa.Column('issued_at', sa.DateTime(), nullable=True),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.Column('lease_until', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['order_id'], ['order.id'],
+                                name=op.f('fk_reversal_order_id_order')),
+        sa.ForeignKeyConstraint(['payment_id'], ['payment.id'],
+                                name=op.f('fk_reversal_payment_id_payment')),
+        sa.ForeignKeyConstraint(['refund_id'], ['refund.id'],
+                                name=op.f('fk_reversal_refund_id_refund')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_reversal')),
+        sa.UniqueConstraint('order_id', name=op.f('uq_reversal_order_id')),
+    )
+
 
 def downgrade():
+    op.drop_table('reversal')
+
     with op.batch_alter_table('order', schema=None) as batch_op:
         batch_op.drop_column('short_of_stock')
         batch_op.drop_column('delivery_address')

@@ -92,3 +92,34 @@ def test_without_shipment_control_the_same_payment_is_accepted(make_app):
     assert notify_paid(app.test_client(), order).get_json() == {"status": "success"}
     assert order_state(app, order.order_id)["short"] is True
     assert _reversals(app) == []
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, False), ("off", False), ("on", True), ("ON", True), ("1", True), ("no", False)])
+def test_the_setting_reads_on_and_off(tmp_path, value, expected):
+    from storefront.config import load_settings
+    from tests.test_app import FULL_ENV
+
+    env = dict(FULL_ENV, **({"STOREFRONT_SHIPMENT_CONTROL": value} if value else {}))
+    assert load_settings(env, str(tmp_path))["STOREFRONT_SHIPMENT_CONTROL"] is expected
+
+
+def test_a_misspelt_setting_stops_the_shop(tmp_path):
+    from storefront.config import ConfigError, load_settings
+    from tests.test_app import FULL_ENV
+
+    with pytest.raises(ConfigError, match="STOREFRONT_SHIPMENT_CONTROL must be on or off"):
+        load_settings(dict(FULL_ENV, STOREFRONT_SHIPMENT_CONTROL="maybe"), str(tmp_path))
+
+
+def test_make_demo_mirrors_the_setting_to_the_sandbox_merchant(monkeypatch, tmp_path):
+    import json
+
+    from scripts import demo
+
+    monkeypatch.setattr(demo, "sandbox_state", lambda: tmp_path / "sandbox.sqlite3")
+    for value, expected in (("on", True), ("off", False), ("", False)):
+        monkeypatch.setenv("STOREFRONT_SHIPMENT_CONTROL", value)
+        path = demo.write_sandbox_config("http://127.0.0.1:8000")
+        [merchant] = json.loads(path.read_text())["merchants"]
+        assert merchant["shipment_control"] is expected

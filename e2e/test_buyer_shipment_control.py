@@ -89,3 +89,8 @@ def test_the_last_unit_gone_the_buyer_is_told_and_the_money_comes_back(
             Reversal.order_id == order.id)).scalar_one() is not None
     [refund] = sandbox.get(f"api/refunds?parentId={invoicebox_id}")["data"]
     assert round(refund["amount"] * 100) == order.amount
+    # Refunded now; the buyer's pages still say why, not "paid".
+    page.reload()
+    expect(page.get_by_text(explained)).to_be_visible()
+    page.goto(f"{shop.url}/orders/{token}")
+    expect(page.get_by_text(explained)).to_be_visible()

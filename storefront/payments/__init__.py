@@ -19,7 +19,9 @@ What they use:
 * :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
   :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
 * :func:`set_stock` and :func:`set_active`: the staff's products page; stock itself is
-  taken in the paid transition (:mod:`.stock`), which flags an order it cannot fill.
+  taken in the paid transition (:mod:`.stock`), which flags an order it cannot fill, or
+  with shipment control makes it undeliverable; :func:`has_reversal` says whether the
+  order's money goes back for that (:mod:`.reversals`, carried out by :func:`run_pass`).
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -38,6 +40,7 @@ from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_orde
 from .reconcile import run_pass
 from .refund_plan import LineChoice, RefundError, RefundSelection, plan_refund
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
+from .reversals import has_reversal
 from .stock import StockError, set_active, set_stock
 from .sync import maybe_sync, sync_payment
 from .transitions import is_paid
@@ -61,6 +64,7 @@ __all__ = [
     "cancel_order",
     "create_refund",
     "find_order",
+    "has_reversal",
     "handle_notification",
     "is_paid",
     "lookup_company",

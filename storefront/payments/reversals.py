@@ -43,6 +43,13 @@ LEASE_SECONDS = 300
 REASON = "Shipment control: the goods were not in stock; the payment is returned in full."
 
 
+def has_reversal(order: Order) -> bool:
+    """The order could not be delivered and its money goes (or went) back: it stays so for
+    the buyer once the refund has made it ``refunded``."""
+    return db.session.execute(
+        db.select(Reversal.id).where(Reversal.order_id == order.id)).first() is not None
+
+
 def carry_out_due(limit: int, stop=lambda: False) -> tuple[int, list[str]]:
     """Issue the refunds of due reversals; returns how many were issued and the errors."""
     issued, errors = 0, []

@@ -13,8 +13,16 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Order
 from ..numbers import whole_number
-from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
-from ..states import ORDER_OPEN, OrderStatus, PaymentStatus
+from ..payments import (
+    Outcome,
+    PaymentResult,
+    find_order,
+    has_reversal,
+    is_paid,
+    maybe_sync,
+    pay,
+)
+from ..states import ORDER_OPEN, ORDER_PAID, OrderStatus, PaymentStatus
 from . import bp
 from .formatting import order_status_label
 from .forms import PayForm
@@ -108,7 +116,8 @@ def _pay_state(order: Order) -> dict[str, object]:
     payment = order.current_payment
     troubled = payment is not None and payment.status in (PaymentStatus.FAILED,
                                                           PaymentStatus.PENDING)
-    undeliverable = order.status == OrderStatus.UNDELIVERABLE
+    undeliverable = order.status == OrderStatus.UNDELIVERABLE or (
+        order.status in ORDER_PAID and has_reversal(order))
     return {
         "paid": is_paid(order) and not undeliverable,
         "undeliverable": undeliverable,

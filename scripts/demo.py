@@ -123,14 +123,22 @@ def sandbox_environment() -> dict[str, str]:
     return env
 
 
+def shipment_control() -> bool:
+    """``STOREFRONT_SHIPMENT_CONTROL``, as the shop reads it: the sandbox's merchant mirrors it."""
+    return os.environ.get("STOREFRONT_SHIPMENT_CONTROL", "").strip().lower() in (
+        "on", "1", "true", "yes")
+
+
 def write_sandbox_config(shop_url: str) -> Path:
-    """Point the demo merchant's notification and return URLs at the shop."""
+    """Point the demo merchant's notification and return URLs at the shop, and switch its
+    shipment control as the shop's is switched."""
     path = sandbox_state().parent / "sandbox-config.json"
     config = {"merchants": [{
         "id": DEMO_MERCHANT_ID,
         "name": "Sever Coffee Roasters (demo)",
         "notification_url": f"{shop_url}/invoicebox/notification",
         "return_url": shop_url,
+        "shipment_control": shipment_control(),
     }]}
     path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return path

@@ -65,7 +65,7 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (registers the tables)
+    from . import catalog_version, models  # noqa: F401  (the tables; the catalog's version hook)
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)

@@ -206,14 +206,26 @@ CATALOG: tuple[CatalogEntry, ...] = (
 
 _BY_SLUG = {entry.slug: entry for entry in CATALOG}
 
+# The catalog's delivery line: added to an order of goods the buyer wants brought by courier.
+DELIVERY_SLUG = "courier-delivery-moscow"
+
+# How many units of each good a fresh catalog starts with. Services and gift certificates
+# have no stock (None: not counted). Staff change it on the products page.
+STARTING_STOCK = 100
+
+
+def starting_stock(entry: CatalogEntry) -> int | None:
+    return STARTING_STOCK if entry.item_type == "commodity" else None
+
 
 def seed_catalog() -> int:
     """Insert the catalog's products that are not in the database yet (matched by slug).
 
     Existing rows are left alone, so prices changed by hand survive a re-run, except that
     a product without an English name (saved before the shop had two languages) gets the
-    catalog's English name and both descriptions. Adds to the session without committing;
-    returns how many products were added.
+    catalog's English name and both descriptions. New goods start with
+    :data:`STARTING_STOCK` units; a product already saved keeps its stock. Adds to the
+    session without committing; returns how many products were added.
     """
     existing = {p.slug: p for p in db.session.execute(db.select(Product)).scalars()}
     added = 0
@@ -241,6 +253,7 @@ def seed_catalog() -> int:
                 image=entry.image,
                 active=True,
                 position=position,
+                stock=starting_stock(entry),
             )
         )
         added += 1

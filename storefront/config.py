@@ -170,6 +170,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             for name, default in LIMITS.items()
         },
         **mail_settings(get, instance_path),
+        # Shipment control (CONTRACT §5.4): the notification takes the stock before it is
+        # answered, and answers shipping_unavailable when it cannot.
+        "STOREFRONT_SHIPMENT_CONTROL": _switch(
+            get("STOREFRONT_SHIPMENT_CONTROL", "off"), "STOREFRONT_SHIPMENT_CONTROL"),
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
         "STOREFRONT_TRUSTED_PROXIES": int(
@@ -255,6 +259,16 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _switch(value: str | None, name: str) -> bool:
+    """``on`` / ``off`` (also ``1``/``0``, ``true``/``false``, ``yes``/``no``)."""
+    word = (value or "").strip().lower()
+    if word in ("on", "1", "true", "yes"):
+        return True
+    if word in ("off", "0", "false", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {value!r}")
 
 
 def _number(value: str | None, name: str, minimum: float | None = None) -> float:

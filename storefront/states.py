@@ -31,6 +31,9 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
     CANCELED = "canceled"
     EXPIRED = "expired"
+    # Paid, but with shipment control on the goods could not be taken from stock: the shop
+    # answered ``shipping_unavailable`` and the money goes back in full (a reversal).
+    UNDELIVERABLE = "undeliverable"
 
 
 class PaymentStatus(StrEnum):
@@ -72,7 +75,13 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     ),
     # An expired order may be paid again through a fresh Invoicebox order.
     OrderStatus.EXPIRED: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED}),
-    OrderStatus.PAID: frozenset({OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}),
+    # With shipment control on, the paid transition finds the goods short and moves on
+    # to undeliverable in the same transaction (storefront/payments/stock.py).
+    OrderStatus.PAID: frozenset(
+        {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.UNDELIVERABLE}
+    ),
+    # Refunded in full by the reversal (the reconcile runner issues it).
+    OrderStatus.UNDELIVERABLE: frozenset({OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}),
     OrderStatus.PARTIALLY_REFUNDED: frozenset(
         {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
     ),
@@ -208,6 +217,7 @@ ORDER_STATUS_LABELS: dict[OrderStatus, LazyString] = {
     OrderStatus.REFUNDED: _l("refunded"),
     OrderStatus.CANCELED: _l("canceled"),
     OrderStatus.EXPIRED: _l("expired"),
+    OrderStatus.UNDELIVERABLE: _l("not deliverable, money going back"),
 }
 
 

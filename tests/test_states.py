@@ -38,9 +38,11 @@ def test_the_named_sets():
     assert PAYMENT_PAYABLE == {payment.PENDING, payment.CREATED}
     assert ORDER_PAYABLE == {order.NEW, order.AWAITING_PAYMENT}
     assert ORDER_OPEN == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
-    assert ORDER_PAID == {order.PAID, order.PARTIALLY_REFUNDED, order.REFUNDED}
+    # Undeliverable (shipment control): the money was taken, and it goes back by refund.
+    assert ORDER_PAID == {order.PAID, order.PARTIALLY_REFUNDED, order.REFUNDED,
+                          order.UNDELIVERABLE}
     assert ORDER_CANCELABLE == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
-    assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED}
+    assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED, order.UNDELIVERABLE}
     assert REFUND_FINAL == {refund.COMPLETED, refund.CANCELED, refund.REJECTED}
     assert REFUND_OPEN == {refund.PENDING, refund.DRAFT, refund.CREATED}
     assert REFUND_PAID_OUT == {refund.CREATED, refund.COMPLETED}

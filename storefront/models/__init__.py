@@ -1,16 +1,17 @@
 """The shop's database models. Money is integer kopecks throughout."""
 
 from .base import UTCDateTime, now_utc
-from .catalog import Product
+from .catalog import CatalogVersion, Product
 from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow, append
 from .mail import OutboxMessage
 from .orders import Order, OrderLine, Payment
 from .refund_requests import RefundRequest, RefundRequestLine
-from .refunds import Refund, RefundLine
+from .refunds import Refund, RefundLine, Reversal
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
 __all__ = [
+    "CatalogVersion",
     "CompanyCache",
     "GatewayCall",
     "LoginAttempt",
@@ -27,6 +28,7 @@ __all__ = [
     "RefundLine",
     "RefundRequest",
     "RefundRequestLine",
+    "Reversal",
     "StaffUser",
     "UnverifiedWindow",
     "UTCDateTime",

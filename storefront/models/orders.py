@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -44,6 +45,14 @@ class Order(db.Model):
     # version of the privacy policy it was given to. None for orders placed before it.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_version: Mapped[str | None] = mapped_column(String(20))
+
+    # How goods reach the buyer ("courier" with ``delivery_address``, or "pickup"); None
+    # for an order of services only, and for orders placed before the shop asked.
+    delivery_method: Mapped[str | None] = mapped_column(String(10))
+    delivery_address: Mapped[str | None] = mapped_column(String(1000))
+    # Paid, but there was not enough stock to fill it when the payment was applied:
+    # staff refund it or back-order (see storefront.payments.stock).
+    short_of_stock: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     currency: Mapped[str] = mapped_column(String(3), default="RUB")
     amount: Mapped[int]  # kopecks

@@ -85,3 +85,26 @@ class RefundLine(db.Model):
     vat: Mapped[int]  # kopecks
 
     refund: Mapped[Refund] = relationship(back_populates="lines")
+
+
+class Reversal(db.Model):
+    """The money of an order the shop could not deliver, to go back in full.
+
+    With shipment control on, a payment whose goods could not be taken from stock is
+    answered ``shipping_unavailable`` and the order becomes ``undeliverable``; this row is
+    written in that same transaction. The code itself refunds nothing (CONTRACT §5.4): the
+    reconcile runner carries the reversal out afterwards, as a full refund, and links it
+    here (:mod:`storefront.payments.reversals`). One per order.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # The refund that carries it out; None while it is still to be issued.
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # A runner's claim on it, as on payments (see storefront.payments.reconcile).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

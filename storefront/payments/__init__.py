@@ -24,6 +24,10 @@ What they use:
   :func:`decline_request`, :func:`follow_requested_refunds` and
   :func:`open_refund_request_count` serve the buyer's page and the staff's list. A request
   refunds nothing: staff issue the refund with :func:`create_refund`, which links it.
+* :func:`set_stock` and :func:`set_active`: the staff's products page; stock itself is
+  taken in the paid transition (:mod:`.stock`), which flags an order it cannot fill, or
+  with shipment control makes it undeliverable; :func:`has_reversal` says whether the
+  order's money goes back for that (:mod:`.reversals`, carried out by :func:`run_pass`).
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -56,6 +60,8 @@ from .refund_requests import (
     requestable_lines,
 )
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
+from .reversals import has_reversal
+from .stock import StockError, set_active, set_stock
 from .sync import maybe_sync, sync_payment
 from .transitions import is_paid
 
@@ -77,6 +83,7 @@ __all__ = [
     "RefundRequestError",
     "RefundSelection",
     "RequestableLine",
+    "StockError",
     "basket_for",
     "can_request_refund",
     "cancel_order",
@@ -85,6 +92,7 @@ __all__ = [
     "decline_request",
     "find_order",
     "follow_requested_refunds",
+    "has_reversal",
     "handle_notification",
     "is_paid",
     "lookup_company",
@@ -103,5 +111,7 @@ __all__ = [
     "request_refund",
     "requestable_lines",
     "run_pass",
+    "set_active",
+    "set_stock",
     "sync_payment",
 ]

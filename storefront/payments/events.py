@@ -41,6 +41,11 @@ class EventKind(StrEnum):
     REFUND_REQUEST_DECLINED = "refund_request_declined"  # staff declined the buyer's request
     REFUND_DRAFTED = "refund_drafted"  # a refund keeping a fee is a draft at Invoicebox
     CORRECTION_UNCONFIRMED = "correction_unconfirmed"  # the fee's correction order: no answer
+    STOCK_TAKEN = "stock_taken"  # the paid order's goods were taken from stock
+    STOCK_SHORT = "stock_short"  # paid, but not enough stock: staff refund or back-order
+    UNDELIVERABLE = "undeliverable"  # shipment control: shipping_unavailable, money goes back
+    REVERSAL_ISSUED = "reversal_issued"  # the runner sent the undeliverable order's refund
+    REVERSAL_FAILED = "reversal_failed"  # it could not (yet): tried again, then staff act
 
 
 def record_event(

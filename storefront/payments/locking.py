@@ -1,9 +1,12 @@
 """Row locks and lost races: the two tools every transaction of the service layer uses.
 
 Lock order, everywhere: the order row first, then its payment, then its refund, then a
-buyer's refund request. A
-transaction that takes them in that order before it writes anything that refers to them
-cannot deadlock with another that does the same.
+buyer's refund request, then products (several in ascending id order, in one statement),
+then the catalog's version row (:mod:`storefront.catalog_version`, always last: it is only
+written). A transaction that takes them in that order before it writes anything that
+refers to them cannot deadlock with another that does the same. The paid transition
+takes order -> payment -> products -> version (:mod:`.stock`); the staff's products page
+takes a product, then the version.
 
 The lock is ``FOR NO KEY UPDATE`` (on PostgreSQL; SQLite has one writer at a time and
 ignores it): it serialises the shop's own changes to the row, but lets another

@@ -22,6 +22,9 @@ checks run in the order of §5.9; the first that fails decides the reply:
  8  ``amount`` not a number, or not the payment's amount to the
     kopeck; ``currencyId`` not the order's currency             ``order_wrong_amount``
  9  the payment cannot become paid (e.g. expired in the shop)   ``order_wrong_status``
+ 9  shipment control on and the goods are not in stock: the
+    order is undeliverable, its reversal recorded (and so is
+    every later copy for it)                                    ``shipping_unavailable``
  9  marked paid                                                 ``success``
 10  any unexpected failure (rolled back, so the gateway retries) ``out_of_service``
 ==  ==========================================================  ======================
@@ -67,7 +70,7 @@ from ..invoicebox import (
 )
 from ..models import Notification, Order, Payment, append, now_utc
 from ..request_log import note
-from ..states import PaymentStatus, payment_status_for
+from ..states import OrderStatus, PaymentStatus, payment_status_for
 from .events import EventKind, record_event
 from .locking import lock_found, retry_on_conflict
 from .replays import Remembered, ReplayMemory
@@ -215,6 +218,8 @@ def _apply(body: bytes, record: _Record) -> Reply:
     if reported != PaymentStatus.COMPLETED:
         return _reject(order, ReplyCode.ORDER_WRONG_STATUS, f"Status {status!r} is not handled.")
     if payment.status == PaymentStatus.COMPLETED:
+        if order.status == OrderStatus.UNDELIVERABLE:
+            return _undeliverable()
         record.completed = True
         return SUCCESS
     if is_paid(order):
@@ -227,14 +232,26 @@ def _apply(body: bytes, record: _Record) -> Reply:
     if result is PaidResult.APPLIED:
         record.applied = record.completed = True
         return SUCCESS
+    if result is PaidResult.UNDELIVERABLE:
+        record.applied = True
+        return _undeliverable()
     _checked(payment)
     if result is PaidResult.REPLAY:
+        if order.status == OrderStatus.UNDELIVERABLE:  # read under the lock by mark_paid
+            return _undeliverable()
         record.completed = True
         return SUCCESS
     if result is PaidResult.ORDER_ALREADY_PAID:
         return _reject(order, ReplyCode.ORDER_ALREADY_PAID, "The order is already paid.")
     log.error("order %s: paid at Invoicebox but %s in the shop", order.number, payment.status)
     return _reject(order, ReplyCode.ORDER_WRONG_STATUS, "The payment cannot be marked paid.")
+
+
+def _undeliverable() -> Reply:
+    """Shipment control: the goods are not there; Invoicebox shows the buyer a failure and
+    the shop returns the money (the runner issues the refund; CONTRACT §5.4)."""
+    return Reply.error(ReplyCode.SHIPPING_UNAVAILABLE,
+                       "The goods cannot be delivered; the payment will be refunded in full.")
 
 
 def _reject(order: Order, code: ReplyCode, message: str) -> Reply:

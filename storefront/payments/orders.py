@@ -65,6 +65,8 @@ class CustomerDetails:
     address: str | None = None
     language: str = "ru"
     consent_version: str | None = None
+    delivery_method: str | None = None  # "courier" | "pickup"; None: nothing to deliver
+    delivery_address: str | None = None  # the courier's address
 
 
 class EmptyCart(Exception):
@@ -153,6 +155,8 @@ def _new_order(lines: Sequence[LineDraft], customer: CustomerDetails, token: str
         language=customer.language,
         consent_at=now_utc() if customer.consent_version else None,
         consent_version=customer.consent_version,
+        delivery_method=customer.delivery_method,
+        delivery_address=customer.delivery_address,
         currency="RUB",
         amount=decimal_to_kopecks(basket.amount),
         vat_amount=decimal_to_kopecks(basket.vat_amount),

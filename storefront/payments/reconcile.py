@@ -14,6 +14,8 @@ ends at Invoicebox without telling anyone. :func:`run_pass` asks the API about
   came): each is read by its ``merchantOrderId`` and adopted, or its correction order is
   sent again, or it is canceled when Invoicebox refuses it (:mod:`.refund_fee`);
 * orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`;
+* reversals of orders the shop could not deliver (shipment control), issued as full
+  refunds by :func:`.reversals.carry_out_due`;
 
 and then sends the mail waiting in the outbox (:func:`storefront.mail.deliver_due`, under
 leases of its own; a mail server that is down delays mail and nothing else).
@@ -52,6 +54,7 @@ from .checkout import fail_if_absent
 from .locking import retry_on_conflict
 from .refund_fee import claim_drafts, finish_draft, release_draft
 from .refund_sync import refresh_refunds
+from .reversals import carry_out_due
 from .sync import apply_read, read_attempt
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class PassReport:
     refunds_changed: int = 0
     drafts_read: int = 0
     drafts_changed: int = 0
+    reversals_issued: int = 0
     backoffs: int = 0
     stopped: str | None = None  # why the pass ended early: "budget" or "rate_limited"
     errors: list[str] = field(default_factory=list)
@@ -96,15 +100,17 @@ def run_pass(owner: str | None = None, *, stop=lambda: False) -> PassReport:
             _drafts(owner, report, stop)
         if report.stopped is None:
             _refunds(report, stop)
+        if report.stopped is None:
+            _reversals(report, stop)
     if not stop():
         report.mail = _mail(owner, stop)
     log.info(
         "reconcile pass: %d payment(s) read, %d changed; %d draft refund(s) read, %d "
-        "changed; %d order(s) with open refunds read, %d changed; %d back-off(s); mail: %d "
-        "sent, %d deferred%s",
+        "changed; %d order(s) with open refunds read, %d changed; %d reversal(s) issued; "
+        "%d back-off(s); mail: %d sent, %d deferred%s",
         report.payments_read, report.payments_changed, report.drafts_read,
         report.drafts_changed, report.refund_orders_read, report.refunds_changed,
-        report.backoffs, report.mail.sent, report.mail.deferred,
+        report.reversals_issued, report.backoffs, report.mail.sent, report.mail.deferred,
         f"; stopped early: {report.stopped}" if report.stopped else "",
     )
     return report
@@ -243,6 +249,19 @@ def _refunds(report: PassReport, stop) -> None:
             continue
         report.refund_orders_read += 1
         report.refunds_changed += int(changed)
+
+
+def _reversals(report: PassReport, stop) -> None:
+    try:
+        issued, errors = carry_out_due(budget.setting("STOREFRONT_RECONCILE_BATCH"), stop)
+    except budget.BudgetExhausted:
+        report.stopped = "budget"
+        return
+    except RateLimited as exc:
+        _back_off(report, exc)
+        return
+    report.reversals_issued += issued
+    report.errors.extend(errors)
 
 
 def _claim_refund_orders(limit: int) -> list[int]:

@@ -92,8 +92,8 @@ def refundable_positions(order: Order) -> list[RefundablePosition]:
 
 
 def create_refund(
-    order: Order, selection: RefundSelection, reason: str, form_token: str, staff: StaffUser,
-    refund_request_id: int | None = None,
+    order: Order, selection: RefundSelection, reason: str, form_token: str,
+    staff: StaffUser | None, refund_request_id: int | None = None,
     fee: Fee | None = None,
 ) -> Refund:
     """Issue a refund of ``selection`` and return it; see the module docstring.
@@ -112,6 +112,7 @@ def create_refund(
     refundable changed meanwhile) and :class:`InvoiceboxError` when what is refundable
     could not be read; no refund is kept then.
     """
+    staff_id = staff.id if staff is not None else None  # None: the shop itself (a reversal)
     reason = reason.strip()
     if not reason:
         raise RefundError(_("Give the reason for the refund."))
@@ -134,7 +135,7 @@ def create_refund(
         plan = plan_refund(positions, selection, skus)
         check_fee(fee, plan.amount)
         refund, claimed = _claim(order_id, payment_id, plan, positions, form_token, reason,
-                                 staff.id, refund_request_id, fee)
+                                 staff_id, refund_request_id, fee)
     except RefundError:
         # A copy of this same form may have made its refund meanwhile: that is no error.
         existing = _by_form_token(form_token)
@@ -164,10 +165,10 @@ def create_refund(
     )
     remaining = sum(position.available for position in fresh) - plan.amount
     owner = owner_name()
-    _send(order_id, refund_id, request, remaining, staff.id, owner)
+    _send(order_id, refund_id, request, remaining, staff_id, owner)
     if fee is not None:
         try:
-            send_correction(order_id, refund_id, owner, staff_id=staff.id)
+            send_correction(order_id, refund_id, owner, staff_id=staff_id)
         finally:
             release_draft(refund_id, owner)
     return db.session.get(Refund, refund_id)
@@ -175,7 +176,7 @@ def create_refund(
 
 def _claim(order_id: int, payment_id: int, plan: RefundPlan,
            positions: list[RefundablePosition], form_token: str, reason: str,
-           staff_id: int, refund_request_id: int | None = None,
+           staff_id: int | None, refund_request_id: int | None = None,
            fee: Fee | None = None) -> tuple[Refund, bool]:
     """Save the refund as the order's one ``pending`` refund, under the order's lock.
 
@@ -257,7 +258,7 @@ def _read_positions(order_id: int, parent_id: str,
 
 
 def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining: int,
-          staff_id: int, owner: str) -> None:
+          staff_id: int | None, owner: str) -> None:
     """POST the refund with no transaction open, then apply the answer under the locks."""
     error: InvoiceboxError | None = None
     remote: RemoteRefund | None = None

@@ -42,6 +42,7 @@ from ..states import (
 )
 from .events import EventKind, record_event
 from .locking import ConcurrentChange, locked
+from .stock import StockOutcome, settle_stock
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class PaidResult(StrEnum):
     REPLAY = "replay"  # this payment was already completed: nothing to do
     ORDER_ALREADY_PAID = "order_already_paid"  # the order was paid by another payment
     CONFLICT = "conflict"  # the payment or order is in a state that cannot become paid
+    UNDELIVERABLE = "undeliverable"  # paid, but its goods are not there (shipment control)
 
 
 def is_paid(order: Order) -> bool:
@@ -105,6 +107,8 @@ def mark_paid(payment: Payment, *, paid_at: datetime | None, source: str,
         f"(attempt {payment.attempt}), confirmed by {source}.",
         data={"payment_id": payment.id, "source": source},
     )
+    if settle_stock(order, payment) is StockOutcome.REFUSED:  # see .stock
+        return PaidResult.UNDELIVERABLE
     queue_payment_received(order)  # the buyer's mail, committed with the transition
     log.info("order %s paid via %s (%s)", order.number, payment.merchant_order_id, source)
     return PaidResult.APPLIED
@@ -202,8 +206,8 @@ def apply_gateway_order(payment: Payment, remote: GatewayOrder, *, source: str) 
                 remote.amount, remote.currency_id, payment.amount,
             )
             return changed
-        return mark_paid(payment, paid_at=remote.paid_at, source=source) == PaidResult.APPLIED \
-            or changed
+        return mark_paid(payment, paid_at=remote.paid_at, source=source) in (
+            PaidResult.APPLIED, PaidResult.UNDELIVERABLE) or changed
     if reported in CLOSED:
         return mark_closed(payment, reported) or changed
     return changed

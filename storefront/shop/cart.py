@@ -6,6 +6,10 @@ Invoicebox basket arithmetic, so the buyer sees exactly the amount and VAT Invoi
 will validate. The cart page shows the catalog as the process last read it (at most
 ``STOREFRONT_CATALOG_CACHE_SECONDS`` ago, like the catalog and product pages); checkout
 reads the database, and that is what the order is priced from.
+
+Stock is read afresh every time the cart is loaded: a line wanting more than there is says
+so, and checkout refuses until the buyer changes it. Nothing is held for the buyer: stock
+is taken only when the payment arrives (``storefront/payments/stock.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ SESSION_KEY = "cart"
 RECENT_ORDERS_KEY = "recent_orders"
 MIN_QUANTITY = 1
 MAX_QUANTITY = 99
+GOODS = "commodity"  # the item type that is shipped (and whose stock is counted)
 
 
 class CartError(ValueError):
@@ -39,6 +44,12 @@ class CartLine:
     quantity: int
     total: int  # kopecks, VAT included
     vat: int  # kopecks
+    available: int | None = None  # units in stock as read with the cart; None: not counted
+
+    @property
+    def short(self) -> bool:
+        """More is wanted than there is in stock."""
+        return self.available is not None and self.quantity > self.available
 
     def draft(self) -> LineDraft:
         p = self.product
@@ -70,6 +81,14 @@ class Cart:
     def drafts(self) -> list[LineDraft]:
         return [line.draft() for line in self.lines]
 
+    @property
+    def short_lines(self) -> list[CartLine]:
+        return [line for line in self.lines if line.short]
+
+    @property
+    def has_goods(self) -> bool:
+        return any(line.product.item_type == GOODS for line in self.lines)
+
 
 def quantities() -> dict[str, int]:
     """The cart as ``{slug: quantity}`` in the order items were added; junk is ignored.
@@ -95,10 +114,12 @@ def item_count() -> int:
 
 
 def add(product: Product, quantity: int) -> int:
-    """Add ``quantity`` of ``product``; returns the new quantity. Raises CartError."""
+    """Add ``quantity`` of ``product`` (as just read from the database); returns the new
+    quantity. Raises CartError, also when there is not that much in stock."""
     items = quantities()
     new_quantity = items.get(product.slug, 0) + quantity
     _check(new_quantity)
+    _check_stock(product.stock, new_quantity)
     items[product.slug] = new_quantity
     _save(items)
     return new_quantity
@@ -110,6 +131,7 @@ def set_quantity(slug: str, quantity: int) -> None:
     if slug not in items:
         raise CartError(_("That product is not in your cart."))
     _check(quantity)
+    _check_stock(_stock_of([slug]).get(slug), quantity)
     items[slug] = quantity
     _save(items)
 
@@ -147,9 +169,10 @@ def load(catalog: Mapping[str, Product] | None = None) -> Cart:
     if not chosen:
         return Cart([], 0, 0, [])
     basket = basket_for(CartLine(p, q, 0, 0).draft() for p, q in chosen)
+    stock = _stock_of(list(products))
     lines = [
         CartLine(product, qty, decimal_to_kopecks(item.total_amount),
-                 decimal_to_kopecks(item.total_vat_amount))
+                 decimal_to_kopecks(item.total_vat_amount), stock.get(product.slug))
         for (product, qty), item in zip(chosen, basket, strict=True)
     ]
     return Cart(
@@ -175,6 +198,22 @@ def _check(quantity: int) -> None:
     if not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
         raise CartError(_("You can order between %(least)s and %(most)s of each item.",
                           least=MIN_QUANTITY, most=MAX_QUANTITY))
+
+
+def _check_stock(stock: int | None, quantity: int) -> None:
+    if stock is None or quantity <= stock:
+        return
+    if stock == 0:
+        raise CartError(_("Sorry, this is out of stock."))
+    raise CartError(_("Sorry, only %(count)s left in stock.", count=stock))
+
+
+def _stock_of(slugs: list[str]) -> dict[str, int | None]:
+    """The stock of these products as the database says now (one small query)."""
+    if not slugs:
+        return {}
+    return dict(db.session.execute(
+        db.select(Product.slug, Product.stock).where(Product.slug.in_(slugs))).all())
 
 
 def _save(items: dict[str, int]) -> None:

@@ -2,10 +2,14 @@
 
 The catalog is the page most visitors see first, and almost all of it is the same for
 everyone: eleven product cards (a query, fifty ``url_for`` calls, the money formatting)
-inside the layout. It is kept for ``STOREFRONT_CATALOG_CACHE_SECONDS`` (default 30; 0
-turns caching off), so a product change shows within that many seconds. The product
-pages and the cart page read the products from the same snapshot (:func:`on_sale`), so
-showing them needs no database; checkout reads the database.
+inside the layout. It is kept under the catalog's version (:mod:`storefront.catalog_version`),
+read by primary key on each request before anything is rendered: when a price, a name,
+the active flag or a product's being in stock changes on any instance, the version moves
+in the same commit and every worker renders afresh on its next request. It is also
+kept no longer than ``STOREFRONT_CATALOG_CACHE_SECONDS`` (default 30; 0 turns caching
+off), for a change made behind the shop's back (raw SQL). The product pages and the cart
+page read the products from the same snapshot (:func:`on_sale`); the cart page and
+checkout read stock afresh.
 
 A first visit (an empty session: no cart, no message, not signed in) gets the whole
 page from the cache and no cookie at all. Its "Add to cart" forms carry an empty CSRF
@@ -24,10 +28,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import current_app, render_template, session
+from flask import current_app, g, render_template, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from .. import catalog_version
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Product
@@ -70,12 +75,22 @@ def _read_products() -> dict[str, Product]:
 def _cached(key: str, render: Callable[[], T]) -> T:
     ttl = float(current_app.config.get("STOREFRONT_CATALOG_CACHE_SECONDS", 30))
     key = f"{key}.{current_language()}"
+    version = _version()
     entry = current_app.extensions.get(key)
     now = time.monotonic()
-    if entry is None or now - entry[0] >= ttl:
-        entry = (now, render())
+    if entry is None or entry[1] != version or now - entry[0] >= ttl:
+        # The version was read before the products: what is rendered is at least as new
+        # as the version it is kept under, never older.
+        entry = (now, version, render())
         current_app.extensions[key] = entry
-    return entry[1]
+    return entry[2]
+
+
+def _version() -> int:
+    """The catalog's version, read once per request (the grid and the products share it)."""
+    if "catalog_version" not in g:
+        g.catalog_version = catalog_version.current()
+    return g.catalog_version
 
 
 def _grid() -> str:

@@ -44,6 +44,10 @@ from .validators import inn_is_valid, kpp_is_valid, normalize_phone
 # (152-FZ): change it whenever the policy's text changes.
 PRIVACY_POLICY_VERSION = "2026-11-30"
 
+DELIVERY_METHODS = [
+    SelectChoice("pickup", _l("Pickup from the shop (free)")),
+    SelectChoice("courier", _l("Courier within Moscow (the delivery line is added to the order)")),
+]
 CUSTOMER_TYPES = [SelectChoice("private", _l("Individual")), SelectChoice("legal", _l("Company"))]
 _SLUG = Regexp(r"^[a-z0-9-]{1,100}$", message=_l("Unknown product."))
 _QUANTITY_RANGE = _l("Enter a quantity from %(least)s to %(most)s.", least=MIN_QUANTITY,
@@ -120,12 +124,20 @@ class CheckoutForm(FlaskForm):
     kpp = StringField(_l("KPP"), filters=[_compact])
     address = TextAreaField(_l("Legal address"), filters=[_strip],
                             validators=[Length(max=1000)])
+    # How goods reach the buyer: asked only when the cart holds goods (``needs_delivery``).
+    delivery = RadioField(_l("Delivery"), choices=DELIVERY_METHODS, default="pickup",
+                          validate_choice=False)
+    delivery_address = TextAreaField(_l("Delivery address"), filters=[_strip],
+                                     validators=[Length(max=1000)])
     # 152-FZ: no order without the buyer's consent to the processing of their data.
     consent = BooleanField(
         _l("I consent to the processing of my personal data"),
         validators=[DataRequired(message=_l("Without your consent to the processing of your "
                                             "personal data we cannot take the order."))],
     )
+
+    # Set by the view from the cart before validating: goods need a delivery method.
+    needs_delivery = False
 
     @staticmethod
     def new_token() -> str:
@@ -166,6 +178,20 @@ class CheckoutForm(FlaskForm):
                 raise ValidationError(_l("Enter the organisation's KPP (9 characters)."))
             if not kpp_is_valid(field.data):
                 raise ValidationError(_l("A KPP has 9 characters, like 773601001."))
+
+    @property
+    def by_courier(self) -> bool:
+        return self.needs_delivery and self.delivery.data == "courier"
+
+    def validate_delivery(self, field: RadioField) -> None:
+        if not self.needs_delivery:
+            return
+        if field.data not in {choice.value for choice in DELIVERY_METHODS}:
+            raise ValidationError(_l("Choose how the goods reach you: courier or pickup."))
+
+    def validate_delivery_address(self, field: TextAreaField) -> None:
+        if self.by_courier and not field.data:
+            raise ValidationError(_l("Enter the address the courier brings the order to."))
 
     def validate_address(self, field: TextAreaField) -> None:
         if self.is_company and not field.data:

@@ -19,12 +19,13 @@ from ..payments import (
     can_request_refund,
     find_order,
     follow_requested_refunds,
+    has_reversal,
     is_paid,
     maybe_sync,
     pay,
     refund_requests_of,
 )
-from ..states import ORDER_OPEN, REFUND_OPEN, PaymentStatus
+from ..states import ORDER_OPEN, ORDER_PAID, REFUND_OPEN, OrderStatus, PaymentStatus
 from . import bp
 from .formatting import order_status_label
 from .forms import PayForm
@@ -130,8 +131,11 @@ def _pay_state(order: Order) -> dict[str, object]:
     payment = order.current_payment
     troubled = payment is not None and payment.status in (PaymentStatus.FAILED,
                                                           PaymentStatus.PENDING)
+    undeliverable = order.status == OrderStatus.UNDELIVERABLE or (
+        order.status in ORDER_PAID and has_reversal(order))
     return {
-        "paid": is_paid(order),
+        "paid": is_paid(order) and not undeliverable,
+        "undeliverable": undeliverable,
         "payable": order.status in ORDER_OPEN,
         "pay_label": gettext("Try again") if troubled else gettext("Pay"),
         # Shown while the Invoicebox order can be paid: after that a new one is made.

@@ -50,6 +50,6 @@ bp.add_app_template_global(event_title)
 bp.add_app_template_global(checked_by)
 bp.add_app_template_global(request_status_word)
 
-from . import actions, auth, mail, refund_requests, routes  # noqa: E402,F401  (attach the views)
+from . import actions, auth, mail, products, refund_requests, routes  # noqa: E402,F401  (attach the views)
 
 bp.add_app_template_global(refund_requests.open_requests_count)  # noqa: E402

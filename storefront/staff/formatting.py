@@ -59,6 +59,11 @@ EVENT_TITLES = {
     EventKind.REFUND_DRAFTED: _l("Refund drafted"),
     EventKind.CORRECTION_UNCONFIRMED: _l("Fee not kept yet"),
     EventKind.ORDER_STATUS: _l("Status changed"),
+    EventKind.STOCK_TAKEN: _l("Taken from stock"),
+    EventKind.STOCK_SHORT: _l("Not enough stock"),
+    EventKind.UNDELIVERABLE: _l("Not deliverable: shipping_unavailable"),
+    EventKind.REVERSAL_ISSUED: _l("Reversal issued"),
+    EventKind.REVERSAL_FAILED: _l("Reversal not issued"),
 }
 
 

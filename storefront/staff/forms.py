@@ -121,3 +121,23 @@ class CancelForm(FlaskForm):
                     Length(max=1000)],
     )
     submit = SubmitField(_l("Cancel order"))
+
+
+MAX_STOCK = 1_000_000
+
+
+class StockForm(FlaskForm):
+    """A good's stock as staff counted it; empty means the shop does not count it."""
+
+    stock = WholeNumberField(
+        _l("Stock"), maximum=MAX_STOCK,
+        invalid_value_message=_l("Enter a whole number of units from 0 to %(most)s, or leave "
+                                 "it empty.", most=MAX_STOCK),
+        validators=[Optional(), NumberRange(0, MAX_STOCK)],
+    )
+
+
+class ActiveForm(FlaskForm):
+    """Put a product on sale ("1") or take it off ("0")."""
+
+    active = HiddenField(validators=[DataRequired(), Regexp(r"^[01]$")])

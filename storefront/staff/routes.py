@@ -75,6 +75,14 @@ def order(number: str):
     )
 
 
+@bp.get("/orders/<number>/packing-list")
+def packing_list(number: str):
+    """A printable list of the order's goods, with how they reach the buyer."""
+    order = order_by_number(number)
+    goods = [line for line in order.lines if line.item_type == "commodity"]
+    return render_template("staff/packing_list.html", order=order, goods=goods)
+
+
 @bp.post("/orders/<number>/sync")
 def sync(number: str):
     order = order_by_number(number)

@@ -88,7 +88,8 @@ def test_every_staff_page_needs_a_signed_in_staff_member(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("staff.") or rule.endpoint == "staff.login":
             continue
-        url = rule.rule.replace("<number>", "261127-AAAAA").replace("<int:request_id>", "1")
+        url = (rule.rule.replace("<number>", "261127-AAAAA").replace("<int:request_id>", "1")
+               .replace("<int:product_id>", "1"))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(url, method=method)
             assert response.status_code == 302, (method, url)

@@ -1,0 +1,74 @@
+"""The catalog's version: one number in the database that goes up whenever something the
+catalog shows changes, on any instance of the shop.
+
+Each worker keeps the rendered catalog in memory (``storefront/shop/catalog_page.py``)
+under the version it read *before* rendering; a request reads the version (one lookup by
+primary key) and renders again when it moved. So a change is on every instance's next
+page once it is committed, however many instances share the database.
+
+What counts as a change is what a visitor can see: a product added or removed, its name,
+description, price, picture, position or active flag changed, or its stock crossing
+zero (in or out of stock). A sale that leaves stock above zero does not count, so the
+busiest row of the shop is not written on every payment.
+
+ORM changes to products are caught by a ``before_flush`` hook, in the same transaction
+(the staff's products page, ``flask seed``, a shell). Code that changes products with
+Core ``UPDATE`` statements (the stock taken at payment, :mod:`storefront.payments.stock`)
+calls :func:`bump` itself. Lock order: the version row is always the last row a
+transaction locks (after order, payment, product).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import CatalogVersion, Product
+
+ROW_ID = 1
+# The product columns a catalog page shows (stock only as "in stock" or "out of stock").
+SHOWN = ("slug", "sku", "name", "name_en", "description", "description_en", "price",
+         "vat_code", "measure", "measure_code", "item_type", "image", "active", "position")
+
+
+def current() -> int:
+    """The version as committed now (0 if the row is missing)."""
+    version = db.session.execute(
+        select(CatalogVersion.version).where(CatalogVersion.id == ROW_ID)).scalar()
+    return version or 0
+
+
+def bump(session: Session | None = None) -> None:
+    """Count the version up inside the current transaction; the caller commits."""
+    connection = (session or db.session).connection()
+    connection.execute(update(CatalogVersion.__table__)
+                       .where(CatalogVersion.__table__.c.id == ROW_ID)
+                       .values(version=CatalogVersion.__table__.c.version + 1))
+
+
+def _in_stock(stock: int | None) -> bool:
+    return stock is None or stock > 0
+
+
+def _changes_catalog(product: Product) -> bool:
+    state = inspect(product)
+    for name in SHOWN:
+        if state.attrs[name].history.has_changes():
+            return True
+    history = state.attrs["stock"].history
+    if history.has_changes():
+        before = history.deleted[0] if history.deleted else None
+        after = history.added[0] if history.added else None
+        return _in_stock(before) != _in_stock(after)
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_product_change(session: Session, _context: Any, _instances: Any) -> None:
+    touched = any(isinstance(obj, Product) for obj in (*session.new, *session.deleted)) or any(
+        isinstance(obj, Product) and _changes_catalog(obj) for obj in session.dirty)
+    if touched:
+        bump(session)

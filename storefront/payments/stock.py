@@ -1,0 +1,212 @@
+"""Stock: taken when a payment is applied, under the products' row locks.
+
+The cart and checkout only look at stock; nothing is held for a buyer who has not paid.
+Stock is taken at the one moment the money is known to be in: the paid transition
+(:func:`~.transitions.mark_paid`), whichever news brought it (a notification, the
+reconcile runner, a staff member's sync). That transition has already locked the order
+and its payment; :func:`settle_stock` then locks the order's products, in ascending id
+order, in one statement (lock order: order -> payment -> product -> catalog version, see
+:mod:`.locking`), and takes every good of the order or none:
+
+* enough of each good: each product's stock goes down by a conditional ``UPDATE ... WHERE
+  stock >= quantity`` (and the database's ``CHECK (stock >= 0)`` stands behind it), and the
+  history says what was taken; a product that reaches zero moves the catalog's version,
+  so every instance shows it "out of stock" at once (:mod:`storefront.catalog_version`);
+* not enough of some good, shipment control off (the default): nothing is taken, the
+  payment stands, and the order is flagged ``short_of_stock`` for staff to refund or
+  back-order; the history names the shortfall;
+* not enough, shipment control on (``STOREFRONT_SHIPMENT_CONTROL``, CONTRACT §5.4):
+  nothing is taken, the order becomes ``undeliverable`` ("not deliverable, money going
+  back") and a :class:`~storefront.models.Reversal` is written in the same transaction;
+  :func:`~.transitions.mark_paid` reports it, the notification is answered
+  ``shipping_unavailable``, and the reconcile runner refunds the payment in full
+  afterwards (:mod:`.reversals`), never inside this transaction.
+
+Two payments for the last unit therefore queue on the product's row: the first takes it,
+the second finds none and is flagged. Services, gift certificates and goods whose stock
+is not counted (``stock`` NULL) are never short.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flask import current_app
+from sqlalchemy import func
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import catalog_version
+from ..extensions import db
+from ..models import Order, OrderLine, Payment, Product, Reversal
+from ..states import OrderStatus, can_transition
+from .events import EventKind, record_event
+from .locking import ConcurrentChange
+
+log = logging.getLogger(__name__)
+
+GOODS = "commodity"  # the item type whose stock is counted
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A good the order wants more of than there is."""
+
+    sku: str
+    wanted: int
+    available: int
+
+
+class StockOutcome(StrEnum):
+    TAKEN = "taken"  # taken, or nothing of the order is counted
+    SHORT = "short"  # not enough; paid and flagged for staff (shipment control off)
+    REFUSED = "refused"  # not enough; undeliverable, its money goes back (control on)
+
+
+def settle_stock(order: Order, payment: Payment) -> StockOutcome:
+    """Take the order's goods from stock; when they are not there, flag the order or, with
+    shipment control on, refuse delivery and record the reversal.
+
+    Runs inside the paid transition, just after the order became paid, with the order and
+    ``payment`` locked; the caller commits.
+    """
+    shortfalls = take_stock(order)
+    if not shortfalls:
+        return StockOutcome.TAKEN
+    if current_app.config.get("STOREFRONT_SHIPMENT_CONTROL"):
+        refuse_delivery(order, payment, shortfalls)
+        return StockOutcome.REFUSED
+    flag_short(order, shortfalls)
+    return StockOutcome.SHORT
+
+
+def take_stock(order: Order) -> list[Shortfall]:
+    """Take every counted good of ``order`` from stock, all or nothing.
+
+    Returns the shortfalls and takes nothing when any good is short. Raises
+    :class:`ConcurrentChange` if a product's stock moved under the lock (it cannot on
+    PostgreSQL; it is the conditional ``UPDATE``'s second line of defence).
+    """
+    wanted = _wanted(order.id)
+    if not wanted:
+        return []
+    products = db.session.execute(
+        db.select(Product)
+        .where(Product.id.in_(wanted), Product.stock.is_not(None))
+        .order_by(Product.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+    shortfalls = [Shortfall(p.sku, wanted[p.id], p.stock or 0)
+                  for p in products if (p.stock or 0) < wanted[p.id]]
+    if shortfalls or not products:
+        return shortfalls
+    emptied = False
+    for product in products:
+        quantity = wanted[product.id]
+        changed = db.session.execute(
+            db.update(Product)
+            .where(Product.id == product.id, Product.stock >= quantity)
+            .values(stock=Product.stock - quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise ConcurrentChange(f"product {product.sku}: stock changed under its lock")
+        emptied = emptied or product.stock == quantity
+    if emptied:
+        catalog_version.bump()  # out of stock now: every instance's catalog must say so
+    taken = ", ".join(f"{wanted[p.id]} × {p.sku}" for p in products)
+    record_event(order, EventKind.STOCK_TAKEN, f"Taken from stock: {taken}.",
+                 data={"taken": {p.sku: wanted[p.id] for p in products}})
+    return []
+
+
+def flag_short(order: Order, shortfalls: list[Shortfall]) -> None:
+    """Mark ``order`` as paid but not fillable from stock, for staff to act on."""
+    db.session.execute(db.update(Order).where(Order.id == order.id)
+                       .values(short_of_stock=True)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(order, "short_of_stock", True)  # as the row now says
+    described = ", ".join(f"{s.sku} (wanted {s.wanted}, {s.available} left)"
+                          for s in shortfalls)
+    record_event(order, EventKind.STOCK_SHORT,
+                 f"Not enough stock to fill the order: {described}. Nothing was taken; "
+                 "refund the order or back-order the goods.",
+                 data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls}})
+    log.warning("order %s paid but short of stock: %s", order.number, described)
+
+
+def refuse_delivery(order: Order, payment: Payment, shortfalls: list[Shortfall]) -> None:
+    """The paid order cannot be delivered: ``undeliverable``, and its reversal recorded."""
+    assert can_transition(OrderStatus.PAID, OrderStatus.UNDELIVERABLE)
+    changed = db.session.execute(
+        db.update(Order).where(Order.id == order.id, Order.status == OrderStatus.PAID.value)
+        .values(status=OrderStatus.UNDELIVERABLE.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ConcurrentChange(f"order {order.number}: changed while it was being paid")
+    set_committed_value(order, "status", OrderStatus.UNDELIVERABLE.value)
+    db.session.add(Reversal(order_id=order.id, payment_id=payment.id))
+    described = ", ".join(f"{s.sku} (wanted {s.wanted}, {s.available} left)"
+                          for s in shortfalls)
+    record_event(order, EventKind.UNDELIVERABLE,
+                 f"Not deliverable: {described}. Nothing was taken from stock; Invoicebox was "
+                 "answered shipping_unavailable and the payment is to be refunded in full.",
+                 data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls},
+                       "payment_id": payment.id})
+    log.warning("order %s not deliverable (%s): reversal recorded", order.number, described)
+
+
+def _wanted(order_id: int) -> dict[int, int]:
+    """The counted goods of an order: ``{product id: quantity}``."""
+    rows = db.session.execute(
+        db.select(OrderLine.product_id, func.sum(OrderLine.quantity))
+        .where(OrderLine.order_id == order_id, OrderLine.item_type == GOODS,
+               OrderLine.product_id.is_not(None))
+        .group_by(OrderLine.product_id)
+    ).all()
+    return {product_id: int(quantity) for product_id, quantity in rows}
+
+
+class StockError(ValueError):
+    """A staff change of a product that cannot be made; the message is fit for staff."""
+
+
+def set_stock(product_id: int, stock: int | None) -> Product:
+    """Set a product's stock (None: not counted) as staff counted it, and commit.
+
+    The product is locked first, as the paid transition locks it, so a payment taking
+    stock at the same moment comes before or after, never in between. Services have no
+    stock. Raises :class:`StockError` for a change that is not allowed.
+    """
+    product = _locked_product(product_id)
+    if stock is not None and product.item_type != GOODS:
+        db.session.rollback()
+        raise StockError("Services and gift certificates have no stock.")
+    before = product.stock
+    product.stock = stock  # a change across zero moves the catalog's version on flush
+    db.session.commit()
+    log.info("product %s: stock set from %s to %s by staff", product.sku, before, stock)
+    return product
+
+
+def set_active(product_id: int, active: bool) -> Product:
+    """Put a product on sale or take it off, and commit (the catalog's version moves)."""
+    product = _locked_product(product_id)
+    product.active = active
+    db.session.commit()
+    log.info("product %s: %s by staff", product.sku, "on sale" if active else "off sale")
+    return product
+
+
+def _locked_product(product_id: int) -> Product:
+    product = db.session.execute(
+        db.select(Product).where(Product.id == product_id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if product is None:
+        db.session.rollback()
+        raise LookupError(product_id)
+    return product

@@ -1,0 +1,90 @@
+"""The race shipment control exists for (CONTRACT §5.4), under gunicorn on PostgreSQL: two
+buyers pay for the last unit within the same moment. One gets it; the other's notification
+is answered ``shipping_unavailable``, their order is marked undeliverable with a reversal,
+and the reconcile runner, a separate process run afterwards, refunds them in full.
+
+The shop runs with ``STOREFRONT_SHIPMENT_CONTROL=on``; the notifications are the sandbox's
+own signed bodies, held back and then sent together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from storefront.extensions import db
+from storefront.models import Order, Product, Refund, Reversal
+from tests.support.sandbox import SandboxProcess
+
+from .flows import order_record, pay_quietly, place_order
+from .live import ProductionShop, at_once, post_from_thread
+from .reconcile_runs import reconcile
+
+pytestmark = pytest.mark.postgres
+
+URL = "/invoicebox/notification"
+
+
+@pytest.fixture(scope="module")
+def live_shop(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
+              sandbox: SandboxProcess) -> Iterator[ProductionShop]:
+    shop = ProductionShop(tmp_path_factory.mktemp("shop"), postgres_url, sandbox)
+    shop.env["STOREFRONT_SHIPMENT_CONTROL"] = "on"
+    with shop:
+        yield shop
+
+
+def _set_stock(shop: ProductionShop, slug: str, stock: int) -> None:
+    with shop.app.app_context():
+        product = db.session.execute(db.select(Product).where(Product.slug == slug)).scalar_one()
+        product.stock = stock
+        db.session.commit()
+
+
+def _stock(shop: ProductionShop, slug: str) -> int:
+    with shop.app.app_context():
+        return db.session.execute(
+            db.select(Product.stock).where(Product.slug == slug)).scalar_one()
+
+
+# Two senders meet less surely than twenty: the race is run a few times.
+@pytest.mark.parametrize("round_", range(3))
+def test_two_buyers_of_the_last_unit_one_gets_it_the_other_gets_the_money_back(live_shop,
+                                                                              round_):
+    _set_stock(live_shop, "ceramic-mug-300", 1)
+    buyers = [place_order(live_shop, [("ceramic-mug-300", 1)]) for _ in range(2)]
+    bodies = [pay_quietly(live_shop, placed.invoicebox_id) for placed in buyers]
+
+    answers = at_once(2, lambda i: post_from_thread(live_shop.url + URL, *bodies[i]))
+
+    replies = sorted((a.status_code, a.json().get("code", "")) for a in answers)
+    assert replies == [(200, ""), (200, "shipping_unavailable")], replies
+    assert _stock(live_shop, "ceramic-mug-300") == 0  # never below: CHECK (stock >= 0)
+    statuses = {placed.number: order_record(live_shop, placed.number)["status"]
+                for placed in buyers}
+    assert sorted(statuses.values()) == ["paid", "undeliverable"]
+    [loser] = [number for number, status in statuses.items() if status == "undeliverable"]
+    with live_shop.app.app_context():
+        loser_id = db.session.execute(
+            db.select(Order.id).where(Order.number == loser)).scalar_one()
+        reversals = db.session.execute(
+            db.select(Reversal.order_id, Reversal.refund_id).where(
+                Reversal.order_id.in_(db.select(Order.id).where(
+                    Order.number.in_(list(statuses)))))).all()
+        assert reversals == [(loser_id, None)]  # recorded with the answer; nothing refunded
+
+    reconcile(live_shop)  # the runner, as cron would start it
+
+    with live_shop.app.app_context():
+        refund_id = db.session.execute(
+            db.select(Reversal.refund_id).where(Reversal.order_id == loser_id)).scalar_one()
+        refund = db.session.get(Refund, refund_id)
+        order = db.session.get(Order, loser_id)
+        assert refund.status == "created" and refund.amount == order.amount
+    loser_ib = next(p.invoicebox_id for p in buyers if p.number == loser)
+    remote = live_shop.sandbox.get(f"api/refunds?parentId={loser_ib}")["data"]
+    assert [round(r["amount"] * 100) for r in remote] == [order.amount]
+    record = order_record(live_shop, loser)
+    assert record["events"].count("undeliverable") == 1
+    assert record["events"].count("reversal_issued") == 1

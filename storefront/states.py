@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from .invoicebox import GatewayOrderStatus, GatewayRefundStatus
+from .invoicebox import GatewayOrderStatus, GatewayRefundStatus, GatewayShipmentStatus
 
 
 class OrderStatus(StrEnum):
@@ -50,6 +50,17 @@ class RefundStatus(StrEnum):
     COMPLETED = "completed"
     CANCELED = "canceled"
     REJECTED = "rejected"  # Invoicebox refused it, or reconciliation proved it absent
+
+
+class ShipmentStatus(StrEnum):
+    """A shipment registered with Invoicebox for a paid order (CONTRACT §2.10, §4.3)."""
+
+    SENDING = "sending"  # saved and sent; the answer is not (yet) known
+    DRAFT = "draft"  # accepted by Invoicebox
+    PROCESSING = "processing"  # Invoicebox's "pending": documents being made
+    COMPLETED = "completed"  # documents issued (the receipt or the UPD)
+    CANCELED = "canceled"  # canceled by Invoicebox: it no longer counts as shipped
+    REJECTED = "rejected"  # refused by Invoicebox, or provably never made
 
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -94,6 +105,21 @@ REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     RefundStatus.REJECTED: frozenset(),
 }
 
+SHIPMENT_TRANSITIONS: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
+    ShipmentStatus.SENDING: frozenset(
+        {ShipmentStatus.DRAFT, ShipmentStatus.PROCESSING, ShipmentStatus.COMPLETED,
+         ShipmentStatus.CANCELED, ShipmentStatus.REJECTED}
+    ),
+    ShipmentStatus.DRAFT: frozenset(
+        {ShipmentStatus.PROCESSING, ShipmentStatus.COMPLETED, ShipmentStatus.CANCELED}
+    ),
+    ShipmentStatus.PROCESSING: frozenset({ShipmentStatus.COMPLETED, ShipmentStatus.CANCELED}),
+    ShipmentStatus.COMPLETED: frozenset(),
+    ShipmentStatus.CANCELED: frozenset(),
+    ShipmentStatus.REJECTED: frozenset(),
+}
+
+
 def _can_reach(table: dict[Any, frozenset[Any]], targets: Iterable[Any]) -> frozenset[Any]:
     """The statuses from which one of ``targets`` can be reached, in one or more steps."""
     found: set[Any] = set()
@@ -132,6 +158,14 @@ ORDER_REFUNDABLE = frozenset(
 )
 REFUND_FINAL = frozenset(s for s, t in REFUND_TRANSITIONS.items() if not t)
 REFUND_OPEN = frozenset(REFUND_TRANSITIONS) - REFUND_FINAL
+# A paid order whose goods may still be shipped (refunds do not stop what was paid for).
+ORDER_SHIPPABLE = ORDER_REFUNDABLE
+SHIPMENT_FINAL = frozenset(s for s, t in SHIPMENT_TRANSITIONS.items() if not t)
+# Shipments the runner keeps reading until they end.
+SHIPMENT_OPEN = frozenset(SHIPMENT_TRANSITIONS) - SHIPMENT_FINAL
+# Shipments whose quantities count as shipped: all but those that ended without shipping.
+SHIPMENT_COUNTED = frozenset(SHIPMENT_TRANSITIONS) - {ShipmentStatus.CANCELED,
+                                                      ShipmentStatus.REJECTED}
 
 
 # -- the gateway's statuses, in the shop's words --------------------------------------------
@@ -147,6 +181,23 @@ _REFUND_FOR_GATEWAY: dict[GatewayRefundStatus, RefundStatus] = {
     GatewayRefundStatus.COMPLETED: RefundStatus.COMPLETED,
     GatewayRefundStatus.CANCELED: RefundStatus.CANCELED,
 }
+
+
+_SHIPMENT_FOR_GATEWAY: dict[GatewayShipmentStatus, ShipmentStatus] = {
+    GatewayShipmentStatus.DRAFT: ShipmentStatus.DRAFT,
+    GatewayShipmentStatus.PENDING: ShipmentStatus.PROCESSING,
+    GatewayShipmentStatus.COMPLETED: ShipmentStatus.COMPLETED,
+    GatewayShipmentStatus.CANCELED: ShipmentStatus.CANCELED,
+}
+
+
+def shipment_status_for(gateway_status: str | None) -> ShipmentStatus | None:
+    """The shop's status for a shipment status Invoicebox reports; None for an unknown one.
+    A shipment answered without a status (the documented response has none) is ``draft``."""
+    if gateway_status is None:
+        return ShipmentStatus.DRAFT
+    known = GatewayShipmentStatus.read(gateway_status)
+    return _SHIPMENT_FOR_GATEWAY.get(known) if known is not None else None
 
 
 def payment_status_for(gateway_status: str | None) -> PaymentStatus | None:
@@ -166,6 +217,7 @@ _TABLES: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
     OrderStatus: ORDER_TRANSITIONS,
     PaymentStatus: PAYMENT_TRANSITIONS,
     RefundStatus: REFUND_TRANSITIONS,
+    ShipmentStatus: SHIPMENT_TRANSITIONS,
 }
 
 # What the buyer and the staff read for each order status, in their language.
@@ -177,6 +229,17 @@ ORDER_STATUS_LABELS: dict[OrderStatus, LazyString] = {
     OrderStatus.REFUNDED: _l("refunded"),
     OrderStatus.CANCELED: _l("canceled"),
     OrderStatus.EXPIRED: _l("expired"),
+}
+
+
+# What staff and the buyer read for each shipment status.
+SHIPMENT_STATUS_LABELS: dict[ShipmentStatus, LazyString] = {
+    ShipmentStatus.SENDING: _l("sent, awaiting Invoicebox's answer"),
+    ShipmentStatus.DRAFT: _l("registered"),
+    ShipmentStatus.PROCESSING: _l("documents being issued"),
+    ShipmentStatus.COMPLETED: _l("shipped, documents issued"),
+    ShipmentStatus.CANCELED: _l("canceled by Invoicebox"),
+    ShipmentStatus.REJECTED: _l("refused"),
 }
 
 

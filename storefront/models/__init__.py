@@ -6,6 +6,7 @@ from .companies import CompanyCache, LookupCounter
 from .journal import GatewayCall, Notification, OrderEvent, UnverifiedWindow
 from .orders import Order, OrderLine, Payment
 from .refunds import Refund, RefundLine
+from .shipments import Shipment, ShipmentLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "Product",
     "Refund",
     "RefundLine",
+    "Shipment",
+    "ShipmentLine",
     "StaffUser",
     "UnverifiedWindow",
     "UTCDateTime",

@@ -18,6 +18,9 @@ What they use:
 * :func:`cancel_order` cancels an unpaid order at Invoicebox, then in the shop.
 * :func:`refundable_positions`, :func:`create_refund`, :func:`refresh_refunds` and
   :func:`refunds_of`: what can be refunded, issuing a refund, keeping refunds current.
+* :func:`shippable_lines`, :func:`create_shipment`, :func:`shipments_of`,
+  :func:`shipped_shipments` and :func:`refresh_shipments`: what is left to ship, shipping it
+  (CONTRACT §2.10), the order's shipments, keeping them current.
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -36,6 +39,15 @@ from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_orde
 from .reconcile import run_pass
 from .refund_plan import LineChoice, RefundError, RefundSelection, plan_refund
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
+from .shipment_sync import refresh_shipments
+from .shipments import (
+    ShipmentError,
+    ShippableLine,
+    create_shipment,
+    shipments_of,
+    shippable_lines,
+    shipped_shipments,
+)
 from .sync import maybe_sync, sync_payment
 from .transitions import is_paid
 
@@ -53,9 +65,12 @@ __all__ = [
     "PaymentResult",
     "RefundError",
     "RefundSelection",
+    "ShipmentError",
+    "ShippableLine",
     "basket_for",
     "cancel_order",
     "create_refund",
+    "create_shipment",
     "find_order",
     "handle_notification",
     "is_paid",
@@ -66,9 +81,13 @@ __all__ = [
     "place_order",
     "plan_refund",
     "refresh_refunds",
+    "refresh_shipments",
     "refundable_positions",
     "refunds_of",
     "registry_company",
     "run_pass",
+    "shippable_lines",
+    "shipments_of",
+    "shipped_shipments",
     "sync_payment",
 ]

@@ -37,6 +37,11 @@ class EventKind(StrEnum):
     REFUND_CANCELED = "refund_canceled"  # Invoicebox canceled a refund
     REFUND_REJECTED = "refund_rejected"  # refused, or provably never made
     REFUND_UNCONFIRMED = "refund_unconfirmed"  # sent; Invoicebox's answer was lost
+    SHIPMENT_CREATED = "shipment_created"  # Invoicebox registered a shipment
+    SHIPMENT_COMPLETED = "shipment_completed"  # its closing documents were issued
+    SHIPMENT_CANCELED = "shipment_canceled"  # Invoicebox canceled it; its units are free
+    SHIPMENT_REJECTED = "shipment_rejected"  # refused, or provably never made
+    SHIPMENT_UNCONFIRMED = "shipment_unconfirmed"  # sent; Invoicebox's answer was lost
 
 
 def record_event(

@@ -10,7 +10,9 @@ ends at Invoicebox without telling anyone. :func:`run_pass` asks the API about
   exactly as a notification or a staff "Sync" would apply it (:func:`.sync.read_attempt`,
   :func:`.sync.apply_read`); an attempt whose create had an unknown outcome and that
   Invoicebox does not know is marked failed, as the checkout would;
-* orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`.
+* orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`;
+* orders with shipments that have not ended (``sending``, ``draft``, ``processing``),
+  refreshed by :func:`.shipment_sync.refresh_shipments` under a lease on each shipment.
 
 Several runners may run at once, on any number of machines. Each claims a batch in one
 short transaction (a conditional ``UPDATE ... RETURNING`` that sets the payment's lease,
@@ -43,6 +45,7 @@ from ..states import PAYMENT_PAYABLE, REFUND_OPEN
 from .checkout import fail_if_absent
 from .locking import retry_on_conflict
 from .refund_sync import refresh_refunds
+from .shipment_sync import run_shipments
 from .sync import apply_read, read_attempt
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,8 @@ class PassReport:
     payments_changed: int = 0
     refund_orders_read: int = 0
     refunds_changed: int = 0
+    shipment_orders_read: int = 0
+    shipments_changed: int = 0
     backoffs: int = 0
     stopped: str | None = None  # why the pass ended early: "budget" or "rate_limited"
     errors: list[str] = field(default_factory=list)
@@ -82,11 +87,15 @@ def run_pass(owner: str | None = None, *, stop=lambda: False) -> PassReport:
         _payments(owner, report, stop)
         if report.stopped is None:
             _refunds(report, stop)
+        if report.stopped is None:
+            _shipments(owner, report, stop)
     log.info(
         "reconcile pass: %d payment(s) read, %d changed; %d order(s) with open refunds "
-        "read, %d changed; %d back-off(s)%s",
+        "read, %d changed; %d order(s) with open shipments read, %d changed; "
+        "%d back-off(s)%s",
         report.payments_read, report.payments_changed, report.refund_orders_read,
-        report.refunds_changed, report.backoffs,
+        report.refunds_changed, report.shipment_orders_read, report.shipments_changed,
+        report.backoffs,
         f"; stopped early: {report.stopped}" if report.stopped else "",
     )
     return report
@@ -187,6 +196,21 @@ def _refunds(report: PassReport, stop) -> None:
             continue
         report.refund_orders_read += 1
         report.refunds_changed += int(changed)
+
+
+def _shipments(owner: str, report: PassReport, stop) -> None:
+    try:
+        read, changed, errors = run_shipments(
+            owner, budget.setting("STOREFRONT_RECONCILE_BATCH"), stop)
+    except budget.BudgetExhausted:
+        report.stopped = "budget"
+        return
+    except RateLimited as exc:
+        _back_off(report, exc)
+        return  # the leases are released: due again for the next pass
+    report.shipment_orders_read += read
+    report.shipments_changed += changed
+    report.errors.extend(errors)
 
 
 def _claim_refund_orders(limit: int) -> list[int]:

@@ -13,7 +13,15 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Order
 from ..numbers import whole_number
-from ..payments import Outcome, PaymentResult, find_order, is_paid, maybe_sync, pay
+from ..payments import (
+    Outcome,
+    PaymentResult,
+    find_order,
+    is_paid,
+    maybe_sync,
+    pay,
+    shipped_shipments,
+)
 from ..states import ORDER_OPEN, PaymentStatus
 from . import bp
 from .formatting import order_status_label
@@ -93,7 +101,8 @@ def _order_or_404(token: str) -> Order:
 
 def _order_page(token: str, template: str):
     found = _order_or_404(token)
-    return _private(render_template(template, order=found, **_pay_state(found)))
+    return _private(render_template(template, order=found, shipped=shipped_shipments(found),
+                                    **_pay_state(found)))
 
 
 def _state(order: Order) -> str:

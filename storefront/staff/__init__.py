@@ -1,4 +1,5 @@
-"""The staff area: sign-in, orders, refunds. Every page needs a signed-in staff member."""
+"""The staff area: sign-in, orders, refunds, shipments. Every page needs a signed-in staff
+member."""
 
 from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
@@ -6,7 +7,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from .accounts import load_session_staff
-from .formatting import checked_by, event_title, status_word, template_helpers
+from .formatting import checked_by, event_title, shipment_word, status_word, template_helpers
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -42,5 +43,6 @@ bp.context_processor(template_helpers)
 bp.add_app_template_global(status_word)
 bp.add_app_template_global(event_title)
 bp.add_app_template_global(checked_by)
+bp.add_app_template_global(shipment_word)
 
-from . import actions, auth, routes  # noqa: E402,F401  (attach the views)
+from . import actions, auth, routes, shipping  # noqa: E402,F401  (attach the views)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ..payments import EventKind
 from ..shop.formatting import money, when
 from ..shop.validators import format_phone
-from ..states import PaymentStatus, RefundStatus
+from ..states import SHIPMENT_STATUS_LABELS, PaymentStatus, RefundStatus
 
 # The words staff read for the statuses of payments, refunds, calls and notification replies.
 STATUS_WORDS = {
@@ -47,6 +47,11 @@ EVENT_TITLES = {
     EventKind.REFUND_REJECTED: _l("Refund refused"),
     EventKind.REFUND_UNCONFIRMED: _l("Refund unconfirmed"),
     EventKind.ORDER_STATUS: _l("Status changed"),
+    EventKind.SHIPMENT_CREATED: _l("Shipment registered"),
+    EventKind.SHIPMENT_COMPLETED: _l("Shipment completed, documents issued"),
+    EventKind.SHIPMENT_CANCELED: _l("Shipment canceled"),
+    EventKind.SHIPMENT_REJECTED: _l("Shipment refused"),
+    EventKind.SHIPMENT_UNCONFIRMED: _l("Shipment unconfirmed"),
 }
 
 
@@ -66,6 +71,12 @@ def status_word(status: str | None) -> str:
         return "—"
     word = STATUS_WORDS.get(status)
     return str(word) if word is not None else status.replace("_", " ")
+
+
+def shipment_word(status: str) -> str:
+    """A shipment's status in words (its statuses share some spellings with payments')."""
+    label = SHIPMENT_STATUS_LABELS.get(status)  # type: ignore[call-overload]
+    return str(label) if label is not None else status
 
 
 def event_title(kind: str) -> str:

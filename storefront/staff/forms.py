@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     FieldList,
     Form,
@@ -14,6 +15,7 @@ from wtforms import (
     PasswordField,
     SearchField,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -82,3 +84,26 @@ class CancelForm(FlaskForm):
                     Length(max=1000)],
     )
     submit = SubmitField(_l("Cancel order"))
+
+
+class ShipLineForm(Form):
+    """One line of the Ship screen; the service checks it against what is left, under lock."""
+
+    sku = HiddenField(validators=[DataRequired(), Length(max=100)])
+    quantity = WholeNumberField(default=0, validators=[Optional(), NumberRange(min=0)])
+
+
+class ShipForm(FlaskForm):
+    # One-time token: the same form sent twice makes one shipment (Shipment.form_token).
+    form_token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
+    lines = FieldList(FormField(ShipLineForm), max_entries=200)
+    document_number = StringField(
+        _l("Document number"),
+        validators=[DataRequired(message=_l("Give the shipping document's number.")),
+                    Length(max=36)],
+    )
+    document_date = DateField(
+        _l("Document date"),
+        validators=[DataRequired(message=_l("Give the shipping document's date."))],
+    )
+    submit = SubmitField(_l("Ship"))

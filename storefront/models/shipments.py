@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..states import ShipmentStatus
 from .base import UTCDateTime, now_utc
+from .orders import OrderLine
 
 SENDING_CONDITION = f"status = '{ShipmentStatus.SENDING.value}'"
 
@@ -67,3 +68,5 @@ class ShipmentLine(db.Model):
     vat: Mapped[int]  # kopecks
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    # For the buyer's pages (the product's name in their language).
+    order_line: Mapped[OrderLine] = relationship(lazy="selectin")

@@ -15,7 +15,8 @@ from storefront.models import Order
 from .conftest import buy, order_token_in, press
 from .test_staff_refund import EMAIL, PASSWORD, _staff_member
 
-COFFEE = "Кофе в зёрнах «Эфиопия Иргачеффе», свежая обжарка, 250 г"  # the lines keep the receipt's names
+# The Ship screen shows the names the lines were sold under (the receipt's), in both languages.
+COFFEE = "Кофе в зёрнах «Эфиопия Иргачеффе», свежая обжарка, 250 г"
 MUG = "Кружка керамическая ручной работы, глазурь «Северное море», 300 мл"
 WORDS = {
     "en": {"paid": "Payment received", "email": "Email", "password": "Password",

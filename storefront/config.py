@@ -54,6 +54,9 @@ LIMITS: dict[str, int] = {
     # is left to its notification before the runner asks, and how many it claims at once.
     "STOREFRONT_RECONCILE_GRACE_SECONDS": 60,
     "STOREFRONT_RECONCILE_BATCH": 20,
+    # Guarantee (hold) payments (storefront/payments/holds.py): days a held order may wait
+    # for its shipment before staff are warned; the reservation does not last for ever.
+    "STOREFRONT_HOLD_SHIP_DAYS": 3,
 }
 
 # The seller's legal details, shown in every page's footer (a Russian shop must show

@@ -27,6 +27,9 @@ class OrderStatus(StrEnum):
     NEW = "new"  # saved; no payable Invoicebox order yet
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
+    # Paid with a guarantee (Invoicebox's "hold"): the money is reserved, and charged when
+    # the goods are shipped; a reversal cancels it (CONTRACT §4.1).
+    AWAITING_SHIPMENT = "awaiting_shipment"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     CANCELED = "canceled"
@@ -38,6 +41,7 @@ class PaymentStatus(StrEnum):
 
     PENDING = "pending"  # request sent, answer not (yet) known
     CREATED = "created"  # payable on the Invoicebox page
+    HOLD = "hold"  # paid with a guarantee: reserved until the final shipment charges it
     COMPLETED = "completed"
     CANCELED = "canceled"
     EXPIRED = "expired"
@@ -65,11 +69,15 @@ class ShipmentStatus(StrEnum):
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
-        {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED, OrderStatus.PAID}
+        {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED, OrderStatus.PAID,
+         OrderStatus.AWAITING_SHIPMENT}
     ),
     OrderStatus.AWAITING_PAYMENT: frozenset(
-        {OrderStatus.PAID, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.NEW}
+        {OrderStatus.PAID, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.NEW,
+         OrderStatus.AWAITING_SHIPMENT}
     ),
+    # The final shipment charges the guarantee; a reversal (DELETE) cancels it.
+    OrderStatus.AWAITING_SHIPMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELED}),
     # An expired order may be paid again through a fresh Invoicebox order.
     OrderStatus.EXPIRED: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED}),
     OrderStatus.PAID: frozenset({OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}),
@@ -83,11 +91,13 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset(
         {PaymentStatus.CREATED, PaymentStatus.FAILED, PaymentStatus.COMPLETED,
-         PaymentStatus.CANCELED, PaymentStatus.EXPIRED}
+         PaymentStatus.CANCELED, PaymentStatus.EXPIRED, PaymentStatus.HOLD}
     ),
     PaymentStatus.CREATED: frozenset(
-        {PaymentStatus.COMPLETED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED}
+        {PaymentStatus.COMPLETED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED,
+         PaymentStatus.HOLD}
     ),
+    PaymentStatus.HOLD: frozenset({PaymentStatus.COMPLETED, PaymentStatus.CANCELED}),
     PaymentStatus.COMPLETED: frozenset(),
     PaymentStatus.CANCELED: frozenset(),
     PaymentStatus.EXPIRED: frozenset(),
@@ -141,17 +151,24 @@ def _reachable(table: dict[Any, frozenset[Any]], start: Any) -> frozenset[Any]:
 
 # -- named sets, read off the tables --------------------------------------------------------
 
+# A guarantee payment, and the order it paid: the money is reserved, not yet charged.
+PAYMENT_HELD = frozenset({PaymentStatus.HOLD})
+ORDER_HELD = frozenset({OrderStatus.AWAITING_SHIPMENT})
 # A payment attempt the buyer can still complete at Invoicebox (at most one per order).
 PAYMENT_PAYABLE = frozenset(s for s, t in PAYMENT_TRANSITIONS.items()
-                            if PaymentStatus.COMPLETED in t)
+                            if PaymentStatus.COMPLETED in t) - PAYMENT_HELD
 # An order the notification or a status check may mark paid right now.
-ORDER_PAYABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items() if OrderStatus.PAID in t)
+ORDER_PAYABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items()
+                          if OrderStatus.PAID in t) - ORDER_HELD
 # An order the buyer can still pay, if need be through a new attempt.
-ORDER_OPEN = _can_reach(ORDER_TRANSITIONS, {OrderStatus.PAID})
-# An order that was paid: paid, and whatever a refund makes of it.
-ORDER_PAID = _reachable(ORDER_TRANSITIONS, OrderStatus.PAID)
+ORDER_OPEN = _can_reach(ORDER_TRANSITIONS, {OrderStatus.PAID}) - ORDER_HELD
+# An order that was paid: paid (a guarantee too), and whatever a refund makes of it.
+ORDER_PAID = _reachable(ORDER_TRANSITIONS, OrderStatus.PAID) | ORDER_HELD
+# Canceled before payment; a held order is canceled by reversing its guarantee instead.
 ORDER_CANCELABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items()
-                             if OrderStatus.CANCELED in t)
+                             if OrderStatus.CANCELED in t) - ORDER_HELD
+ORDER_REVERSIBLE = frozenset(s for s in ORDER_HELD
+                             if OrderStatus.CANCELED in ORDER_TRANSITIONS[s])
 ORDER_REFUNDABLE = frozenset(
     s for s, t in ORDER_TRANSITIONS.items()
     if t & {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
@@ -159,7 +176,7 @@ ORDER_REFUNDABLE = frozenset(
 REFUND_FINAL = frozenset(s for s, t in REFUND_TRANSITIONS.items() if not t)
 REFUND_OPEN = frozenset(REFUND_TRANSITIONS) - REFUND_FINAL
 # A paid order whose goods may still be shipped (refunds do not stop what was paid for).
-ORDER_SHIPPABLE = ORDER_REFUNDABLE
+ORDER_SHIPPABLE = ORDER_REFUNDABLE | ORDER_HELD
 SHIPMENT_FINAL = frozenset(s for s, t in SHIPMENT_TRANSITIONS.items() if not t)
 # Shipments the runner keeps reading until they end.
 SHIPMENT_OPEN = frozenset(SHIPMENT_TRANSITIONS) - SHIPMENT_FINAL
@@ -173,6 +190,7 @@ SHIPMENT_COUNTED = frozenset(SHIPMENT_TRANSITIONS) - {ShipmentStatus.CANCELED,
 _PAYMENT_FOR_GATEWAY: dict[GatewayOrderStatus, PaymentStatus] = {
     GatewayOrderStatus.CREATED: PaymentStatus.CREATED,
     GatewayOrderStatus.COMPLETED: PaymentStatus.COMPLETED,
+    GatewayOrderStatus.HOLD: PaymentStatus.HOLD,
     GatewayOrderStatus.CANCELED: PaymentStatus.CANCELED,
     GatewayOrderStatus.EXPIRED: PaymentStatus.EXPIRED,
 }
@@ -202,7 +220,7 @@ def shipment_status_for(gateway_status: str | None) -> ShipmentStatus | None:
 
 def payment_status_for(gateway_status: str | None) -> PaymentStatus | None:
     """What an Invoicebox order's status means for the attempt it pays; None for a status
-    the shop does not act on (``draft``, ``hold``) or has never heard of."""
+    the shop does not act on (``draft``) or has never heard of."""
     known = GatewayOrderStatus.read(gateway_status)
     return _PAYMENT_FOR_GATEWAY.get(known) if known is not None else None
 
@@ -225,6 +243,7 @@ ORDER_STATUS_LABELS: dict[OrderStatus, LazyString] = {
     OrderStatus.NEW: _l("not sent to payment"),
     OrderStatus.AWAITING_PAYMENT: _l("awaiting payment"),
     OrderStatus.PAID: _l("paid"),
+    OrderStatus.AWAITING_SHIPMENT: _l("paid, awaiting shipment"),
     OrderStatus.PARTIALLY_REFUNDED: _l("partially refunded"),
     OrderStatus.REFUNDED: _l("refunded"),
     OrderStatus.CANCELED: _l("canceled"),

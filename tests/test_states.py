@@ -10,18 +10,26 @@ import pytest
 
 from storefront.states import (
     ORDER_CANCELABLE,
+    ORDER_HELD,
     ORDER_OPEN,
     ORDER_PAID,
     ORDER_PAYABLE,
     ORDER_REFUNDABLE,
+    ORDER_REVERSIBLE,
+    ORDER_SHIPPABLE,
+    PAYMENT_HELD,
     PAYMENT_PAYABLE,
     REFUND_FINAL,
     REFUND_OPEN,
+    SHIPMENT_COUNTED,
+    SHIPMENT_OPEN,
     OrderStatus,
     PaymentStatus,
     RefundStatus,
+    ShipmentStatus,
     payment_status_for,
     refund_status_for,
+    shipment_status_for,
 )
 
 STOREFRONT = Path(__file__).resolve().parents[1] / "storefront"
@@ -33,21 +41,37 @@ def test_the_named_sets():
     assert PAYMENT_PAYABLE == {payment.PENDING, payment.CREATED}
     assert ORDER_PAYABLE == {order.NEW, order.AWAITING_PAYMENT}
     assert ORDER_OPEN == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
-    assert ORDER_PAID == {order.PAID, order.PARTIALLY_REFUNDED, order.REFUNDED}
+    assert ORDER_PAID == {order.PAID, order.AWAITING_SHIPMENT, order.PARTIALLY_REFUNDED,
+                          order.REFUNDED}
     assert ORDER_CANCELABLE == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
     assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED}
     assert REFUND_FINAL == {refund.COMPLETED, refund.CANCELED, refund.REJECTED}
     assert REFUND_OPEN == {refund.PENDING, refund.CREATED}
+    assert PAYMENT_HELD == {payment.HOLD} and ORDER_HELD == {order.AWAITING_SHIPMENT}
+    assert ORDER_REVERSIBLE == {order.AWAITING_SHIPMENT}
+    assert ORDER_SHIPPABLE == {order.PAID, order.PARTIALLY_REFUNDED, order.AWAITING_SHIPMENT}
+    shipment = ShipmentStatus
+    assert SHIPMENT_OPEN == {shipment.SENDING, shipment.DRAFT, shipment.PROCESSING}
+    assert SHIPMENT_COUNTED == SHIPMENT_OPEN | {shipment.COMPLETED}
 
 
 @pytest.mark.parametrize(("gateway", "shop"), [
     ("created", PaymentStatus.CREATED), ("completed", PaymentStatus.COMPLETED),
     ("success", PaymentStatus.COMPLETED), ("canceled", PaymentStatus.CANCELED),
     ("cancelled", PaymentStatus.CANCELED), ("expired", PaymentStatus.EXPIRED),
-    ("hold", None), ("draft", None), ("paid", None), (None, None),
+    ("hold", PaymentStatus.HOLD), ("draft", None), ("paid", None), (None, None),
 ])
 def test_a_gateway_order_status_in_the_shops_words(gateway, shop):
     assert payment_status_for(gateway) is shop
+
+
+@pytest.mark.parametrize(("gateway", "shop"), [
+    ("draft", ShipmentStatus.DRAFT), ("pending", ShipmentStatus.PROCESSING),
+    ("completed", ShipmentStatus.COMPLETED), ("canceled", ShipmentStatus.CANCELED),
+    (None, ShipmentStatus.DRAFT), ("shipped", None),
+])
+def test_a_gateway_shipment_status_in_the_shops_words(gateway, shop):
+    assert shipment_status_for(gateway) is shop
 
 
 @pytest.mark.parametrize(("gateway", "shop"), [

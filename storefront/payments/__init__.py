@@ -21,6 +21,8 @@ What they use:
 * :func:`shippable_lines`, :func:`create_shipment`, :func:`shipments_of`,
   :func:`shipped_shipments` and :func:`refresh_shipments`: what is left to ship, shipping it
   (CONTRACT §2.10), the order's shipments, keeping them current.
+* :func:`reverse_hold` cancels an order paid as a guarantee (the hold is reversed);
+  :func:`hold_overdue` / :func:`overdue_holds` flag holds not shipped in time (:mod:`.holds`).
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -34,6 +36,7 @@ from .checkout import Outcome, PaymentResult, pay
 from .companies import LookupResult, lookup_company, registry_company
 from .companies import Outcome as LookupOutcome
 from .events import EventKind
+from .holds import hold_overdue, overdue_holds, reverse_hold
 from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .reconcile import run_pass
@@ -73,10 +76,12 @@ __all__ = [
     "create_shipment",
     "find_order",
     "handle_notification",
+    "hold_overdue",
     "is_paid",
     "lookup_company",
     "maybe_sync",
     "out_of_service",
+    "overdue_holds",
     "pay",
     "place_order",
     "plan_refund",
@@ -85,6 +90,7 @@ __all__ = [
     "refundable_positions",
     "refunds_of",
     "registry_company",
+    "reverse_hold",
     "run_pass",
     "shippable_lines",
     "shipments_of",

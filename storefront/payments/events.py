@@ -27,6 +27,9 @@ class EventKind(StrEnum):
     PAYMENT_FAILED = "payment_failed"  # refused by Invoicebox, or provably never made
     PAYMENT_UNKNOWN = "payment_unknown"  # no clear answer; looked up before any retry
     PAID = "paid"  # the payment was confirmed (notification or status check)
+    HELD = "held"  # paid as a guarantee: reserved until the final shipment
+    HOLD_CHARGED = "hold_charged"  # the final shipment charged the guarantee
+    HOLD_REVERSED = "hold_reversed"  # the guarantee was reversed (canceled) in full
     PAYMENT_CANCELED = "payment_canceled"  # Invoicebox reports the attempt canceled
     PAYMENT_EXPIRED = "payment_expired"  # Invoicebox reports the attempt expired
     NOTIFICATION_REJECTED = "notification_rejected"  # a signed notification got an error

@@ -39,7 +39,13 @@ from ..invoicebox import (
 )
 from ..invoicebox import Shipment as RemoteShipment
 from ..models import Order, OrderLine, Shipment, ShipmentLine, StaffUser
-from ..states import ORDER_SHIPPABLE, SHIPMENT_COUNTED, ShipmentStatus, transition
+from ..states import (
+    ORDER_SHIPPABLE,
+    PAYMENT_HELD,
+    SHIPMENT_COUNTED,
+    ShipmentStatus,
+    transition,
+)
 from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
 from .orders import basket_for
@@ -104,7 +110,8 @@ def create_shipment(order: Order, quantities: Mapping[str, int], document_number
         raise ShipmentError(_("Quantities cannot be negative."))
     if order.status not in ORDER_SHIPPABLE:
         raise ShipmentError(_("Only a paid order can be shipped."))
-    payment = order.paid_payment
+    payment = order.paid_payment or next(
+        (p for p in order.payments if p.status in PAYMENT_HELD), None)
     if payment is None or not payment.invoicebox_order_id:
         raise ShipmentError(_("This order has no completed Invoicebox payment."))
     order_id, payment_id, remote_order_id = order.id, payment.id, payment.invoicebox_order_id

@@ -7,11 +7,20 @@ import logging
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..budget import setting
 from ..invoicebox import InvoiceboxError
-from ..payments import refresh_refunds, refresh_shipments, refunds_of, shipments_of, sync_payment
+from ..payments import (
+    hold_overdue,
+    refresh_refunds,
+    refresh_shipments,
+    refunds_of,
+    shipments_of,
+    sync_payment,
+)
 from ..states import (
     ORDER_CANCELABLE,
     ORDER_REFUNDABLE,
+    ORDER_REVERSIBLE,
     ORDER_SHIPPABLE,
     SHIPMENT_OPEN,
     RefundStatus,
@@ -71,7 +80,9 @@ def order(number: str):
         can_ship=order.status in ORDER_SHIPPABLE and any(
             line.shipped_quantity < line.quantity for line in order.lines),
         shipments=shipments_of(order),
-        can_cancel=order.status in ORDER_CANCELABLE,
+        can_cancel=order.status in ORDER_CANCELABLE or order.status in ORDER_REVERSIBLE,
+        hold_overdue=hold_overdue(order),
+        hold_days=setting("STOREFRONT_HOLD_SHIP_DAYS"),
     )
 
 

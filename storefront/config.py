@@ -154,6 +154,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
             name: int(_number(get(name, str(default)), name, 0))
             for name, default in LIMITS.items()
         },
+        # Services are shipped by the reconcile runner right after payment (the shipment that
+        # makes Invoicebox issue the full settlement receipt), so nobody has to press Ship.
+        "STOREFRONT_AUTO_SHIP_SERVICES": _switch(get("STOREFRONT_AUTO_SHIP_SERVICES", "off"),
+                                                 "STOREFRONT_AUTO_SHIP_SERVICES"),
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
         "STOREFRONT_TRUSTED_PROXIES": int(
@@ -218,6 +222,13 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _switch(value: str | None, name: str) -> bool:
+    word = (value or "").lower()
+    if word not in ("on", "off", "1", "0", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name} must be on or off, not {value!r}")
+    return word in ("on", "1", "true", "yes")
 
 
 def _number(value: str | None, name: str, minimum: float | None = None) -> float:

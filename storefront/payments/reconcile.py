@@ -12,7 +12,9 @@ ends at Invoicebox without telling anyone. :func:`run_pass` asks the API about
   Invoicebox does not know is marked failed, as the checkout would;
 * orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`;
 * orders with shipments that have not ended (``sending``, ``draft``, ``processing``),
-  refreshed by :func:`.shipment_sync.refresh_shipments` under a lease on each shipment.
+  refreshed by :func:`.shipment_sync.refresh_shipments` under a lease on each shipment;
+* with ``STOREFRONT_AUTO_SHIP_SERVICES`` on, paid services not yet shipped
+  (:mod:`.auto_ship`).
 
 Several runners may run at once, on any number of machines. Each claims a batch in one
 short transaction (a conditional ``UPDATE ... RETURNING`` that sets the payment's lease,
@@ -42,6 +44,7 @@ from ..extensions import db
 from ..invoicebox import InvoiceboxError, RateLimited
 from ..models import Order, Payment, Refund, now_utc
 from ..states import PAYMENT_PAYABLE, REFUND_OPEN
+from .auto_ship import ship_services
 from .checkout import fail_if_absent
 from .locking import retry_on_conflict
 from .refund_sync import refresh_refunds
@@ -68,6 +71,7 @@ class PassReport:
     refunds_changed: int = 0
     shipment_orders_read: int = 0
     shipments_changed: int = 0
+    services_shipped: int = 0
     backoffs: int = 0
     stopped: str | None = None  # why the pass ended early: "budget" or "rate_limited"
     errors: list[str] = field(default_factory=list)
@@ -89,13 +93,15 @@ def run_pass(owner: str | None = None, *, stop=lambda: False) -> PassReport:
             _refunds(report, stop)
         if report.stopped is None:
             _shipments(owner, report, stop)
+        if report.stopped is None and not stop():
+            _auto_ship(report)
     log.info(
         "reconcile pass: %d payment(s) read, %d changed; %d order(s) with open refunds "
         "read, %d changed; %d order(s) with open shipments read, %d changed; "
-        "%d back-off(s)%s",
+        "%d order(s) with services shipped; %d back-off(s)%s",
         report.payments_read, report.payments_changed, report.refund_orders_read,
         report.refunds_changed, report.shipment_orders_read, report.shipments_changed,
-        report.backoffs,
+        report.services_shipped, report.backoffs,
         f"; stopped early: {report.stopped}" if report.stopped else "",
     )
     return report
@@ -210,6 +216,19 @@ def _shipments(owner: str, report: PassReport, stop) -> None:
         return  # the leases are released: due again for the next pass
     report.shipment_orders_read += read
     report.shipments_changed += changed
+    report.errors.extend(errors)
+
+
+def _auto_ship(report: PassReport) -> None:
+    try:
+        shipped, errors = ship_services(budget.setting("STOREFRONT_RECONCILE_BATCH"))
+    except budget.BudgetExhausted:
+        report.stopped = "budget"
+        return
+    except RateLimited as exc:
+        _back_off(report, exc)
+        return
+    report.services_shipped += shipped
     report.errors.extend(errors)
 
 

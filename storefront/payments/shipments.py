@@ -90,12 +90,12 @@ def shipped_shipments(order: Order) -> list[Shipment]:
 
 
 def create_shipment(order: Order, quantities: Mapping[str, int], document_number: str,
-                    document_date: date, form_token: str, staff: StaffUser) -> Shipment:
+                    document_date: date, form_token: str, staff: StaffUser | None) -> Shipment:
     """Ship ``quantities`` (sku → units) of ``order``; see the module docstring.
 
     Returns the shipment: registered (``draft`` or later), ``rejected`` (``error`` says why)
     or ``sending`` (the answer was lost). Raises :class:`ShipmentError` when nothing was
-    sent.
+    sent. ``staff`` None: the shop ships by itself (:mod:`.auto_ship`).
     """
     existing = _by_form_token(form_token)
     if existing is not None:
@@ -116,8 +116,9 @@ def create_shipment(order: Order, quantities: Mapping[str, int], document_number
         raise ShipmentError(_("This order has no completed Invoicebox payment."))
     order_id, payment_id, remote_order_id = order.id, payment.id, payment.invoicebox_order_id
 
+    staff_id = staff.id if staff is not None else None
     shipment, drafts = _claim(order_id, payment_id, wanted, document_number, document_date,
-                              form_token, staff.id)
+                              form_token, staff_id)
     if not drafts:
         return shipment
     request = CreateShipmentRequest(
@@ -126,7 +127,7 @@ def create_shipment(order: Order, quantities: Mapping[str, int], document_number
         document_number=document_number,
         document_date=document_date,
     )
-    _send(order_id, shipment.id, request, staff.id)
+    _send(order_id, shipment.id, request, staff_id)
     return db.session.get(Shipment, shipment.id, populate_existing=True)
 
 
@@ -145,7 +146,7 @@ class _Draft:
 
 
 def _claim(order_id: int, payment_id: int, wanted: dict[str, int], document_number: str,
-           document_date: date, form_token: str, staff_id: int
+           document_date: date, form_token: str, staff_id: int | None
            ) -> tuple[Shipment, list[_Draft]]:
     """Count the units as shipped and save the shipment as ``sending``; commits.
 
@@ -208,7 +209,7 @@ def _claim(order_id: int, payment_id: int, wanted: dict[str, int], document_numb
 
 
 def _send(order_id: int, shipment_id: int, request: CreateShipmentRequest,
-          staff_id: int) -> None:
+          staff_id: int | None) -> None:
     """POST the shipment with no transaction open, then apply the answer under the lock."""
     error: InvoiceboxError | None = None
     remote: RemoteShipment | None = None

@@ -242,3 +242,27 @@ def test_the_buyer_sees_what_was_shipped(shop):
 
     assert "Shipped" in page and "TN-7" in page and "30.11.2026" in page
     assert "× 1" in page
+
+
+def test_the_runner_ships_paid_services_by_itself_when_the_shop_says_so(make_app, sandbox):
+    shop = ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE,
+                                  STOREFRONT_AUTO_SHIP_SERVICES=True), sandbox)
+    number = shop.paid_order({"SRV-LESSON-1H": 1, COFFEE: 1, "delivery": 1})
+
+    with shop.app.app_context():
+        assert run_pass("test").services_shipped == 1
+        assert run_pass("test").services_shipped == 0  # nothing left: not shipped twice
+
+    [remote] = remote_shipments(shop, number)
+    assert [(i["sku"], i["quantity"]) for i in remote["basketItems"]] == [("SRV-LESSON-1H", 1)]
+    assert remote["documentNumber"] == f"AUTO-{number}-1"
+    [local] = shipments(shop, number)
+    assert (local.status, local.staff_id) == ("draft", None)
+    assert shipped(shop, number) == {"SRV-LESSON-1H": 1, COFFEE: 0, "delivery": 0}
+
+
+def test_services_wait_for_staff_when_the_setting_is_off(shop):
+    number = shop.paid_order({"SRV-LESSON-1H": 1})
+    with shop.app.app_context():
+        assert run_pass("test").services_shipped == 0
+    assert remote_shipments(shop, number) == []

@@ -17,6 +17,7 @@ from ..states import SHIPMENT_STATUS_LABELS, PaymentStatus, RefundStatus
 STATUS_WORDS = {
     PaymentStatus.PENDING: _l("pending"),
     PaymentStatus.CREATED: _l("created"),
+    PaymentStatus.HOLD: _l("held as a guarantee"),
     PaymentStatus.COMPLETED: _l("completed"),
     PaymentStatus.CANCELED: _l("canceled"),
     PaymentStatus.EXPIRED: _l("expired"),

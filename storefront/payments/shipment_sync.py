@@ -6,6 +6,8 @@ so :func:`refresh_shipments` reads the order's shipments and applies what change
 shipment whose answer was lost (still ``sending``) is found by its document number and
 amount among the shipments Invoicebox lists; once the request can no longer be in flight
 and none matches, it was never made: it is marked rejected and its units are free again.
+A guarantee payment whose shipment completed is read too: the final shipment charges it,
+and the notification saying so may be lost.
 
 The reconcile runner (:mod:`.reconcile`) calls :func:`run_shipments` with a lease on each
 shipment it reads, as it does for payments.
@@ -22,6 +24,7 @@ from ..invoicebox import InvoiceboxError, RateLimited
 from ..invoicebox import Shipment as RemoteShipment
 from ..models import Order, OrderLine, Payment, Shipment, now_utc
 from ..states import (
+    ORDER_HELD,
     SHIPMENT_COUNTED,
     SHIPMENT_OPEN,
     ShipmentStatus,
@@ -31,6 +34,7 @@ from ..states import (
 )
 from .events import EventKind, record_event
 from .locking import locked, retry_on_conflict
+from .transitions import apply_gateway_order
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +132,31 @@ def refresh_shipments(order_id: int, remote_order_id: str) -> bool:
                 changed = True
             shipment.checked_at = now
         return changed
+
+    changed = retry_on_conflict(apply)
+    return _charged(order_id, remote_order_id) or changed
+
+
+def _charged(order_id: int, remote_order_id: str) -> bool:
+    """A held order with a completed shipment may have been charged meanwhile: its
+    notification can be lost like any other, so read the order itself (CONTRACT Q27)."""
+    order = db.session.get(Order, order_id, populate_existing=True)
+    if order.status not in ORDER_HELD or not any(
+            s.status == ShipmentStatus.COMPLETED for s in db.session.execute(
+                db.select(Shipment).where(Shipment.order_id == order_id)).scalars()):
+        db.session.commit()
+        return False
+    db.session.commit()
+    with gateway.about(order_id=order_id):
+        remote = gateway.client().get_order(remote_order_id)
+
+    def apply() -> bool:
+        locked(Order, order_id)
+        payment = db.session.execute(
+            db.select(Payment).where(Payment.order_id == order_id,
+                                     Payment.invoicebox_order_id == remote_order_id)
+        ).scalar_one()
+        return apply_gateway_order(locked(Payment, payment.id), remote, source="status check")
 
     return retry_on_conflict(apply)
 

@@ -11,6 +11,7 @@ import pytest
 
 from storefront.extensions import db
 from storefront.models import Order, OrderEvent, Payment
+from storefront.payments import run_pass
 from storefront.staff.accounts import create_staff
 from tests.sandbox.helpers import eventually
 from tests.support.sandbox import SandboxProcess
@@ -165,3 +166,22 @@ def test_a_lost_hold_notification_is_applied_by_the_status_check(shop, sandbox):
 
     eventually(lambda: shop.order(order.public_token).status == "awaiting_shipment")
     assert [p.status for p in shop.order(order.public_token).payments] == ["hold"]
+
+
+def test_a_lost_charge_notification_is_found_by_the_runner(shop, sandbox):
+    token, number, invoicebox_id = held_order(shop, sandbox)
+    client = staff(shop)
+    ship(client, number, {COFFEE: 2, MUG: 1}, "TN-ALL")
+    sandbox.scenario("notification_drop", count=5, path="-")  # the charge is never told
+    advance(sandbox, invoicebox_id)
+    assert sandbox.get(f"api/orders/{invoicebox_id}")["status"] == "completed"
+    assert shop.order(token).status == "awaiting_shipment"
+
+    with shop.app.app_context():
+        shop.app.config["STOREFRONT_RECONCILE_GRACE_SECONDS"] = 0
+        report = run_pass("test")
+
+    assert report.shipments_changed == 1
+    order = shop.order(token)
+    assert order.status == "paid" and [p.status for p in order.payments] == ["completed"]
+    assert "hold_charged" in events(shop, token)

@@ -99,8 +99,6 @@ def transition(svc: Services, conn: sqlite3.Connection, doc: dict[str, Any],
         raise wrong_status(doc["status"], status)
     log.info("shipment %s: %s -> %s", doc["id"], doc["status"], status)
     doc["status"] = status
-    if status == "completed":
-        doc["completedAt"] = format_dt(utcnow())
     _save(conn, doc, _due(svc, status))
     if status != "completed":
         return []

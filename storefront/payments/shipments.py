@@ -161,6 +161,13 @@ def _claim(order_id: int, payment_id: int, wanted: dict[str, int], document_numb
     if order.status not in ORDER_SHIPPABLE:
         db.session.commit()
         raise ShipmentError(_("Only a paid order can be shipped."))
+    if db.session.execute(db.select(Shipment.id).where(
+            Shipment.order_id == order_id,
+            Shipment.status == ShipmentStatus.SENDING.value)).first() is not None:
+        db.session.commit()
+        raise ShipmentError(_("Another shipment of this order is still waiting for "
+                              "Invoicebox's answer. Use “Sync with Invoicebox” in a moment, "
+                              "then ship what is left."))
     lines = {line.sku: line for line in _fresh_lines(order_id)}
     unknown = set(wanted) - set(lines)
     if unknown:

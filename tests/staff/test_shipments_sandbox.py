@@ -207,7 +207,9 @@ def test_a_lost_answer_is_found_by_its_document_number(make_app, sandbox):
     [local] = shipments(shop, number)
     assert local.status == "sending" and local.invoicebox_shipment_id is None
     # Another shipment must wait until this one's fate is known.
-    assert ship(client, number, {COFFEE: 1}, "TN-NEXT").status_code == 422
+    refused = ship(client, number, {COFFEE: 1}, "TN-NEXT")
+    assert refused.status_code == 422
+    assert "still waiting for Invoicebox" in refused.get_data(as_text=True)
 
     eventually(lambda: len(remote_shipments(shop, number)) == 1, timeout=15)
     with shop.app.app_context():

@@ -266,6 +266,8 @@ def banner(shop_url: str, sandbox_url: str) -> str:
         "  «Отказаться» (Decline) on the sandbox's payment page: it speaks the order's",
         "  language. The header switches the shop between Русский and English. A lost",
         "  notification is picked up by the reconcile runner within a minute.",
+        "  «Оплатить гарантийно» (Pay as guarantee) reserves the money until the order",
+        "  ships; staff ship a paid order with «Отгрузить» (Ship) on its page.",
         "  Ctrl-C stops both servers and the runner; README.md says how to start again.",
         "",
     ])

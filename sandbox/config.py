@@ -4,8 +4,8 @@ Settings come from three layers, later ones winning:
 
 1. built-in defaults (the public Invoicebox demo shop, CONTRACT "Suggested sandbox configuration");
 2. an optional JSON file (``--config PATH``) with further merchants and switches;
-3. environment variables ``SANDBOX_NOTIFY_MODE``, ``SANDBOX_REFUND_DELAY`` and
-   ``SANDBOX_PUBLIC_URL``.
+3. environment variables ``SANDBOX_NOTIFY_MODE``, ``SANDBOX_REFUND_DELAY``,
+   ``SANDBOX_SHIPMENT_DELAY`` and ``SANDBOX_PUBLIC_URL``.
 
 A merchant entry in the JSON file whose ``id`` equals an existing merchant's id updates that
 merchant (e.g. to give the demo shop a ``notification_url``); other entries are added.
@@ -31,7 +31,7 @@ FAST_SCHEDULE = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 SIGNATURE_ALGORITHMS = ("sha1", "sha256", "md5")
 ROUND_POLICIES = ("strict", "none", "floor", "ceil", "halfUp", "halfDown")
-NOTIFY_EVENTS = ("completed", "canceled", "expired")
+NOTIFY_EVENTS = ("completed", "hold", "canceled", "expired")
 
 
 class ConfigError(ValueError):
@@ -83,10 +83,12 @@ class SandboxConfig:
     round_policy_default: str = "strict"
     strict_arithmetic: bool = False
     rate_limit: RateLimit = field(default_factory=RateLimit)
-    notify_on: tuple[str, ...] = ("completed",)
+    notify_on: tuple[str, ...] = ("completed", "hold")
     retry_schedule: tuple[float, ...] = DAY_SCHEDULE
     notification_timeout_s: float = 20.0
     refund_complete_delay_s: float = 5.0
+    # each step of a shipment (draft -> pending -> completed) takes this long (CONTRACT §4.3)
+    shipment_step_delay_s: float = 2.0
     sweep_interval_s: float = 1.0
 
     def merchant(self, merchant_id: str) -> Merchant | None:
@@ -159,6 +161,11 @@ def build_config(data: Mapping[str, Any] | None = None,
             changes["refund_complete_delay_s"] = float(env["SANDBOX_REFUND_DELAY"])
         except ValueError as exc:
             raise ConfigError("SANDBOX_REFUND_DELAY must be a number of seconds") from exc
+    if env.get("SANDBOX_SHIPMENT_DELAY"):
+        try:
+            changes["shipment_step_delay_s"] = float(env["SANDBOX_SHIPMENT_DELAY"])
+        except ValueError as exc:
+            raise ConfigError("SANDBOX_SHIPMENT_DELAY must be a number of seconds") from exc
     if env.get("SANDBOX_PUBLIC_URL"):
         changes["payment_page_base"] = env["SANDBOX_PUBLIC_URL"].rstrip("/")
 

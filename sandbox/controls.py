@@ -15,8 +15,9 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
 
-from . import orders, refunds
+from . import orders, refunds, shipments
 from .api.common import json_response
+from .api.shipments import render as render_shipment
 from .encoding import format_dt, utcnow
 from .errors import ApiError
 from .maintenance import tick
@@ -110,7 +111,8 @@ def pay_order(order_id: str) -> Response:
     doc = load_order(order_id)
     if doc["status"] != "created":
         raise conflict(f"Order is {doc['status']}; only created orders can be paid")
-    result = pay(services(), doc["orderContainerId"])
+    guarantee = str(params().get("guarantee", "")).lower() in ("1", "true", "on")
+    result = pay(services(), doc["orderContainerId"], guarantee=guarantee)
     if not result.paid:
         raise conflict("Order is no longer payable")
     return reply(current_view(order_id), f"Paid order {doc['merchantOrderId']}")
@@ -221,6 +223,61 @@ def cancel_refund(refund_id: str) -> Response:
             raise conflict(f"Refund is {doc['status']}; it can no longer be canceled")
         refunds.transition(svc, conn, doc, "canceled")
     return reply(refunds.render(doc), f"Refund {doc['merchantOrderId']} canceled")
+
+
+def _shipment(conn: sqlite3.Connection, shipment_id: int) -> dict[str, Any]:
+    doc = shipments.load(conn, shipment_id)
+    if doc is None:
+        raise ApiError(404, "not_found", f"Shipment {shipment_id} not found")
+    return doc
+
+
+def shipment_view(conn: sqlite3.Connection, doc: dict[str, Any]) -> dict[str, Any]:
+    """The shipment as the API renders it, plus the fiscal documents it produced."""
+    return dict(render_shipment(doc), documents=shipments.documents(conn, doc["id"]))
+
+
+@bp.post("/shipments/<int:shipment_id>/advance")
+def advance_shipment(shipment_id: int) -> Response:
+    """One step along draft -> pending -> completed, now."""
+    svc = services()
+    with svc.store.transaction() as conn:
+        doc = _shipment(conn, shipment_id)
+        if doc["status"] not in shipments.NEXT:
+            raise conflict(f"Shipment is {doc['status']}; it cannot advance")
+        queued = shipments.advance(svc, conn, doc)
+        view = shipment_view(conn, doc)
+    if queued:
+        svc.notifier.wake()
+    return reply(view, f"Shipment {shipment_id} is {doc['status']}")
+
+
+@bp.post("/shipments/<int:shipment_id>/cancel")
+def cancel_shipment(shipment_id: int) -> Response:
+    svc = services()
+    with svc.store.transaction() as conn:
+        doc = _shipment(conn, shipment_id)
+        if doc["status"] not in shipments.NEXT:
+            raise conflict(f"Shipment is {doc['status']}; only draft or pending ones can be"
+                           " canceled")
+        shipments.transition(svc, conn, doc, "canceled")
+        view = shipment_view(conn, doc)
+    return reply(view, f"Shipment {shipment_id} canceled")
+
+
+@bp.get("/api/shipments")
+def api_shipments() -> Response:
+    """Every shipment with its fiscal documents, newest first (``?orderId=`` narrows)."""
+    svc = services()
+    tick(svc)
+    order_id = request.args.get("orderId")
+    with svc.store.read() as conn:
+        if order_id:
+            rows = conn.execute("SELECT doc FROM shipments WHERE order_id = ? ORDER BY id DESC",
+                                (order_id,))
+        else:
+            rows = conn.execute("SELECT doc FROM shipments ORDER BY id DESC")
+        return json_response({"data": [shipment_view(conn, doc) for doc in load_docs(rows)]})
 
 
 @bp.post("/scenarios")

@@ -25,8 +25,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# created is the only live state; everything else is terminal for the sandbox's purposes.
-TRANSITIONS: dict[str, tuple[str, ...]] = {"created": ("completed", "expired", "canceled")}
+# created is the live state; hold (a guarantee payment, CONTRACT §4.1) ends in completed when
+# its final shipment charges it, or in canceled when the shop reverses it; the rest is terminal.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "created": ("completed", "hold", "expired", "canceled"),
+    "hold": ("completed", "canceled"),
+}
 
 ORDER_KEYS = (
     "id", "description", "currencyId", "shopId", "amount", "vatAmount", "basketItems",
@@ -128,7 +132,7 @@ def transition(svc: Services, conn: sqlite3.Connection, doc: dict[str, Any],
     if status not in TRANSITIONS.get(doc["status"], ()):
         raise wrong_status(doc["status"], operation or status)
     previous, doc["status"] = doc["status"], status
-    if status == "completed":
+    if status in ("completed", "hold") and not doc.get("paidAt"):
         doc["paidAt"] = format_dt(utcnow())
     save(conn, doc)
     log.info("order %s (%s): %s -> %s", doc["id"], doc["merchantOrderId"], previous, status)
@@ -151,9 +155,12 @@ def expire_due(svc: Services, conn: sqlite3.Connection) -> int:
     return len(rows)
 
 
-def pay_container(svc: Services, container_id: str,
-                  hold: bool = False) -> tuple[list[dict[str, Any]], list[int]]:
+def pay_container(svc: Services, container_id: str, hold: bool = False,
+                  guarantee: bool = False) -> tuple[list[dict[str, Any]], list[int]]:
     """Pay every unpaid order of an invoice in one transaction (the Pay button).
+
+    ``guarantee`` pays with a pre-authorisation: the orders go to ``hold`` instead of
+    ``completed`` until their final shipment charges them.
 
     Returns the paid orders and the queued notification ids; no payable order → empty lists.
     The re-check and the status change happen under the write lock, so two concurrent Pay
@@ -164,7 +171,8 @@ def pay_container(svc: Services, container_id: str,
         payable = [d for d in in_container(conn, container_id) if d["status"] == "created"]
         notifications: list[int] = []
         for doc in payable:
-            notifications += transition(svc, conn, doc, "completed", "pay", hold=hold)
+            notifications += transition(svc, conn, doc, "hold" if guarantee else "completed",
+                                        "pay", hold=hold)
     if notifications:
         svc.notifier.wake()
     return payable, notifications

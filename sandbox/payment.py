@@ -1,6 +1,7 @@
 """The Pay action, shared by the payment page's button and the ``/_sandbox`` control.
 
-Paying marks every unpaid order of the invoice ``completed`` and queues their notifications.
+Paying marks every unpaid order of the invoice ``completed`` (``hold`` for a guarantee payment)
+and queues their notifications.
 Normally delivery is left to the background worker, so the buyer's redirect may reach the shop
 before the notification does, as with the real gateway. Two cases deliver synchronously first:
 the merchant's "shipment control" setting (the shop's reply then decides where the buyer goes,
@@ -26,8 +27,11 @@ class PayResult:
         return any(a["code"] == "shipping_unavailable" for a in self.attempts)
 
 
-def pay(svc: Services, container_id: str) -> PayResult:
-    """Pay the invoice ``container_id``; an empty ``paid`` list means nothing was payable."""
+def pay(svc: Services, container_id: str, guarantee: bool = False) -> PayResult:
+    """Pay the invoice ``container_id``; an empty ``paid`` list means nothing was payable.
+
+    ``guarantee`` pays as a guarantee (pre-authorisation): the orders go to ``hold``.
+    """
     with svc.store.read() as conn:
         docs = in_container(conn, container_id)
     if not any(doc["status"] == "created" for doc in docs):
@@ -39,7 +43,8 @@ def pay(svc: Services, container_id: str) -> PayResult:
         synchronous = True
     # Held notifications are not picked up by the background worker, so the synchronous
     # delivery below is really the first one.
-    paid, notification_ids = pay_container(svc, container_id, hold=synchronous)
+    paid, notification_ids = pay_container(svc, container_id, hold=synchronous,
+                                           guarantee=guarantee)
     result = PayResult(paid)
     if synchronous:
         for notification_id in notification_ids:

@@ -1,13 +1,14 @@
 """The hosted payment page at ``paymentUrl`` = ``<public base>/order/<orderContainerId>``.
 
-Works without JavaScript: three POST forms. **Pay** pays every unpaid order of the invoice and
-sends the buyer (303) to ``successUrl``; **Decline** simulates a failed payment (the order stays
-``created``) and sends the buyer to ``failUrl``; **Back to shop** goes to ``returnUrl``. Missing
-URLs fall back as in CONTRACT §6.3: ``returnUrl`` → the merchant's ``return_url`` → a sandbox
-"payment finished" page. The whole page, buttons included, speaks the order's ``languageId``
-(Russian unless it says ``en``): «Оплатить», «Отказаться», «Вернуться в магазин». Money and the
-deadline are written by Babel in that language, the deadline in Moscow time, as the real page
-shows it.
+Works without JavaScript: POST forms. **Pay** pays every unpaid order of the invoice and sends
+the buyer (303) to ``successUrl``; **Pay as guarantee** does the same with a pre-authorisation,
+leaving the orders in ``hold`` until their final shipment (CONTRACT §4.1); **Decline** simulates
+a failed payment (the order stays ``created``) and sends the buyer to ``failUrl``; **Back to
+shop** goes to ``returnUrl``. Missing URLs fall back as in CONTRACT §6.3: ``returnUrl`` → the
+merchant's ``return_url`` → a sandbox "payment finished" page. The whole page, buttons included,
+speaks the order's ``languageId`` (Russian unless it says ``en``): «Оплатить», «Отказаться»,
+«Вернуться в магазин». Money and the deadline are written by Babel in that language, the
+deadline in Moscow time, as the real page shows it.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ bp = Blueprint("payment", __name__)
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 BUTTONS: dict[str, dict[str, str]] = {
-    "en": {"pay": "Pay", "decline": "Decline", "back": "Back to shop"},
-    "ru": {"pay": "Оплатить", "decline": "Отказаться", "back": "Вернуться в магазин"},
+    "en": {"pay": "Pay", "guarantee": "Pay as guarantee", "decline": "Decline",
+           "back": "Back to shop"},
+    "ru": {"pay": "Оплатить", "guarantee": "Оплатить гарантийно", "decline": "Отказаться",
+           "back": "Вернуться в магазин"},
 }
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -41,13 +44,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "item": "Item", "quantity": "Qty", "price": "Price", "total": "Total",
         "amount": "Amount due", "paid_amount": "Amount", "expires": "Pay before",
         "created": "Awaiting payment", "completed": "Paid", "expired": "Expired",
-        "canceled": "Canceled",
+        "canceled": "Canceled", "hold": "Paid as guarantee",
+        "hold_notice": "The amount is reserved; it is charged when the shop ships the order.",
         "completed_notice": "This invoice has been paid.",
         "expired_notice": "This invoice has expired and can no longer be paid.",
         "canceled_notice": "The shop canceled this invoice; it can no longer be paid.",
         "return_link": "Return to the shop",
         "sandbox": "Invoicebox sandbox: no money moves. Pay completes the order and notifies"
-                   " the shop; Decline simulates a failed payment.",
+                   " the shop; Pay as guarantee reserves the amount (status hold) until the shop"
+                   " ships; Decline simulates a failed payment.",
         "finished_success": "Payment complete. You can close this page.",
         "finished_fail": "The payment did not go through.",
         "finished_return": "You left the payment page.",
@@ -60,13 +65,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "item": "Позиция", "quantity": "Кол-во", "price": "Цена", "total": "Сумма",
         "amount": "К оплате", "paid_amount": "Сумма", "expires": "Оплатить до",
         "created": "Ожидает оплаты", "completed": "Оплачен", "expired": "Просрочен",
-        "canceled": "Отменён",
+        "canceled": "Отменён", "hold": "Оплачен гарантийно",
+        "hold_notice": "Сумма зарезервирована и будет списана, когда магазин отгрузит заказ.",
         "completed_notice": "Счёт оплачен.",
         "expired_notice": "Срок оплаты счёта истёк, оплатить его нельзя.",
         "canceled_notice": "Магазин отменил этот счёт, оплатить его нельзя.",
         "return_link": "Вернуться в магазин",
         "sandbox": "Песочница Инвойсбокс: деньги не списываются. «Оплатить» завершает заказ и"
-                   " уведомляет магазин; «Отказаться» — имитация отказа в оплате.",
+                   " уведомляет магазин; «Оплатить гарантийно» резервирует сумму (статус hold) до"
+                   " отгрузки; «Отказаться» — имитация отказа в оплате.",
         "finished_success": "Оплата прошла. Страницу можно закрыть.",
         "finished_fail": "Оплата не прошла.",
         "finished_return": "Вы покинули страницу оплаты.",
@@ -139,7 +146,7 @@ def show(container_id: str) -> ResponseReturnValue:
 @bp.post("/order/<container_id>/pay")
 def pay_invoice(container_id: str) -> ResponseReturnValue:
     docs = invoice(container_id)
-    result = pay(services(), container_id)
+    result = pay(services(), container_id, guarantee=request.form.get("mode") == "guarantee")
     if not result.paid:
         return page(invoice(container_id), status=409)
     merchant = services().merchant(docs[0]["merchantId"])

@@ -61,6 +61,23 @@ CREATE TABLE IF NOT EXISTS shipments (
     doc TEXT NOT NULL
 );
 
+-- when a draft or pending shipment takes its next step (sandbox.shipments)
+CREATE TABLE IF NOT EXISTS shipment_due (
+    shipment_id INTEGER PRIMARY KEY,
+    due_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shipment_due_at ON shipment_due (due_at);
+
+-- the receipt or UPD Invoicebox issues when a shipment completes
+CREATE TABLE IF NOT EXISTS fiscal_documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    shipment_id INTEGER NOT NULL,
+    order_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fiscal_documents_shipment ON fiscal_documents (shipment_id);
+
 CREATE TABLE IF NOT EXISTS notifications (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id TEXT NOT NULL,
@@ -97,7 +114,8 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE INDEX IF NOT EXISTS attempts_order ON attempts (order_id);
 """
 
-TABLES = ("attempts", "notifications", "shipments", "refunds", "orders")
+TABLES = ("attempts", "notifications", "fiscal_documents", "shipment_due", "shipments",
+          "refunds", "orders")
 
 
 def dump_doc(doc: dict[str, Any]) -> str:

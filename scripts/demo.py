@@ -307,8 +307,10 @@ def banner(shop_url: str, sandbox_url: str, smtp_port: int) -> str:
         "  language. The header switches the shop between Русский and English. A lost",
         "  notification is picked up by the reconcile runner within a minute.",
         "  Mail to the buyer (order placed, payment received, refund issued) is sent by",
-        "  the runner, never to a real address. Ctrl-C stops the servers and the runner;",
-        "  README.md says how to start again.",
+        "  the runner, never to a real address.",
+        "  «Оплатить гарантийно» (Pay as guarantee) reserves the money until the order",
+        "  ships; staff ship a paid order with «Отгрузить» (Ship) on its page.",
+        "  Ctrl-C stops the servers and the runner; README.md says how to start again.",
         "",
     ])
 

@@ -56,6 +56,9 @@ LIMITS: dict[str, int] = {
     "STOREFRONT_RECONCILE_BATCH": 20,
     # Messages one runner claims from the mail outbox per pass (storefront/mail/).
     "STOREFRONT_MAIL_BATCH": 20,
+    # Guarantee (hold) payments (storefront/payments/holds.py): days a held order may wait
+    # for its shipment before staff are warned; the reservation does not last for ever.
+    "STOREFRONT_HOLD_SHIP_DAYS": 3,
 }
 
 # The seller's legal details, shown in every page's footer (a Russian shop must show
@@ -174,6 +177,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict[str, A
         # answered, and answers shipping_unavailable when it cannot.
         "STOREFRONT_SHIPMENT_CONTROL": _switch(
             get("STOREFRONT_SHIPMENT_CONTROL", "off"), "STOREFRONT_SHIPMENT_CONTROL"),
+        # Services are shipped by the reconcile runner right after payment (the shipment that
+        # makes Invoicebox issue the full settlement receipt), so nobody has to press Ship.
+        "STOREFRONT_AUTO_SHIP_SERVICES": _switch(get("STOREFRONT_AUTO_SHIP_SERVICES", "off"),
+                                                 "STOREFRONT_AUTO_SHIP_SERVICES"),
         "SESSION_COOKIE_SECURE": mode == "production",
         # How many reverse proxies in front of the shop set X-Forwarded-*; 0 trusts none.
         "STOREFRONT_TRUSTED_PROXIES": int(

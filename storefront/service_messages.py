@@ -28,6 +28,14 @@ STORED_ERRORS = (
        "confirmed; reconciliation finishes it or cancels it."),
 )
 
+# payments/shipments.py, shipment_sync.py: Shipment.error
+SHIPMENT_ERRORS = (
+    N_("Invoicebox did not answer in time, so it is not known yet whether the shipment was "
+       "registered. It is looked up by its document number."),
+    N_("Invoicebox has no record of this shipment: it was never registered. Ship the units "
+       "again."),
+)
+
 # payments/companies.py: LookupResult.problem (the INN checks share the checkout form's)
 COMPANY_LOOKUP = (
     N_("This INN's check digits do not match; please check it."),

@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from .invoicebox import GatewayOrderStatus, GatewayRefundStatus
+from .invoicebox import GatewayOrderStatus, GatewayRefundStatus, GatewayShipmentStatus
 
 
 class OrderStatus(StrEnum):
@@ -27,6 +27,9 @@ class OrderStatus(StrEnum):
     NEW = "new"  # saved; no payable Invoicebox order yet
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
+    # Paid with a guarantee (Invoicebox's "hold"): the money is reserved, and charged when
+    # the goods are shipped; a reversal cancels it (CONTRACT §4.1).
+    AWAITING_SHIPMENT = "awaiting_shipment"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     CANCELED = "canceled"
@@ -41,6 +44,7 @@ class PaymentStatus(StrEnum):
 
     PENDING = "pending"  # request sent, answer not (yet) known
     CREATED = "created"  # payable on the Invoicebox page
+    HOLD = "hold"  # paid with a guarantee: reserved until the final shipment charges it
     COMPLETED = "completed"
     CANCELED = "canceled"
     EXPIRED = "expired"
@@ -65,14 +69,28 @@ class RefundRequestStatus(StrEnum):
     ISSUED = "issued"  # staff issued the refund it asked for (linked to it)
     DECLINED = "declined"  # staff said no, with a message to the buyer
 
+class ShipmentStatus(StrEnum):
+    """A shipment registered with Invoicebox for a paid order (CONTRACT §2.10, §4.3)."""
+
+    SENDING = "sending"  # saved and sent; the answer is not (yet) known
+    DRAFT = "draft"  # accepted by Invoicebox
+    PROCESSING = "processing"  # Invoicebox's "pending": documents being made
+    COMPLETED = "completed"  # documents issued (the receipt or the UPD)
+    CANCELED = "canceled"  # canceled by Invoicebox: it no longer counts as shipped
+    REJECTED = "rejected"  # refused by Invoicebox, or provably never made
+
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.NEW: frozenset(
-        {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED, OrderStatus.PAID}
+        {OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED, OrderStatus.PAID,
+         OrderStatus.AWAITING_SHIPMENT}
     ),
     OrderStatus.AWAITING_PAYMENT: frozenset(
-        {OrderStatus.PAID, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.NEW}
+        {OrderStatus.PAID, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.NEW,
+         OrderStatus.AWAITING_SHIPMENT}
     ),
+    # The final shipment charges the guarantee; a reversal (DELETE) cancels it.
+    OrderStatus.AWAITING_SHIPMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELED}),
     # An expired order may be paid again through a fresh Invoicebox order.
     OrderStatus.EXPIRED: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED}),
     # With shipment control on, the paid transition finds the goods short and moves on
@@ -92,11 +110,13 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.PENDING: frozenset(
         {PaymentStatus.CREATED, PaymentStatus.FAILED, PaymentStatus.COMPLETED,
-         PaymentStatus.CANCELED, PaymentStatus.EXPIRED}
+         PaymentStatus.CANCELED, PaymentStatus.EXPIRED, PaymentStatus.HOLD}
     ),
     PaymentStatus.CREATED: frozenset(
-        {PaymentStatus.COMPLETED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED}
+        {PaymentStatus.COMPLETED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED,
+         PaymentStatus.HOLD}
     ),
+    PaymentStatus.HOLD: frozenset({PaymentStatus.COMPLETED, PaymentStatus.CANCELED}),
     PaymentStatus.COMPLETED: frozenset(),
     PaymentStatus.CANCELED: frozenset(),
     PaymentStatus.EXPIRED: frozenset(),
@@ -127,6 +147,21 @@ REFUND_REQUEST_TRANSITIONS: dict[RefundRequestStatus, frozenset[RefundRequestSta
     RefundRequestStatus.DECLINED: frozenset(),
 }
 
+SHIPMENT_TRANSITIONS: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
+    ShipmentStatus.SENDING: frozenset(
+        {ShipmentStatus.DRAFT, ShipmentStatus.PROCESSING, ShipmentStatus.COMPLETED,
+         ShipmentStatus.CANCELED, ShipmentStatus.REJECTED}
+    ),
+    ShipmentStatus.DRAFT: frozenset(
+        {ShipmentStatus.PROCESSING, ShipmentStatus.COMPLETED, ShipmentStatus.CANCELED}
+    ),
+    ShipmentStatus.PROCESSING: frozenset({ShipmentStatus.COMPLETED, ShipmentStatus.CANCELED}),
+    ShipmentStatus.COMPLETED: frozenset(),
+    ShipmentStatus.CANCELED: frozenset(),
+    ShipmentStatus.REJECTED: frozenset(),
+}
+
+
 def _can_reach(table: dict[Any, frozenset[Any]], targets: Iterable[Any]) -> frozenset[Any]:
     """The statuses from which one of ``targets`` can be reached, in one or more steps."""
     found: set[Any] = set()
@@ -148,17 +183,24 @@ def _reachable(table: dict[Any, frozenset[Any]], start: Any) -> frozenset[Any]:
 
 # -- named sets, read off the tables --------------------------------------------------------
 
+# A guarantee payment, and the order it paid: the money is reserved, not yet charged.
+PAYMENT_HELD = frozenset({PaymentStatus.HOLD})
+ORDER_HELD = frozenset({OrderStatus.AWAITING_SHIPMENT})
 # A payment attempt the buyer can still complete at Invoicebox (at most one per order).
 PAYMENT_PAYABLE = frozenset(s for s, t in PAYMENT_TRANSITIONS.items()
-                            if PaymentStatus.COMPLETED in t)
+                            if PaymentStatus.COMPLETED in t) - PAYMENT_HELD
 # An order the notification or a status check may mark paid right now.
-ORDER_PAYABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items() if OrderStatus.PAID in t)
+ORDER_PAYABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items()
+                          if OrderStatus.PAID in t) - ORDER_HELD
 # An order the buyer can still pay, if need be through a new attempt.
-ORDER_OPEN = _can_reach(ORDER_TRANSITIONS, {OrderStatus.PAID})
-# An order that was paid: paid, and whatever a refund makes of it.
-ORDER_PAID = _reachable(ORDER_TRANSITIONS, OrderStatus.PAID)
+ORDER_OPEN = _can_reach(ORDER_TRANSITIONS, {OrderStatus.PAID}) - ORDER_HELD
+# An order that was paid: paid (a guarantee too), and whatever a refund makes of it.
+ORDER_PAID = _reachable(ORDER_TRANSITIONS, OrderStatus.PAID) | ORDER_HELD
+# Canceled before payment; a held order is canceled by reversing its guarantee instead.
 ORDER_CANCELABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items()
-                             if OrderStatus.CANCELED in t)
+                             if OrderStatus.CANCELED in t) - ORDER_HELD
+ORDER_REVERSIBLE = frozenset(s for s in ORDER_HELD
+                             if OrderStatus.CANCELED in ORDER_TRANSITIONS[s])
 ORDER_REFUNDABLE = frozenset(
     s for s, t in ORDER_TRANSITIONS.items()
     if t & {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
@@ -170,6 +212,15 @@ REFUND_TAKES_AMOUNT = (_can_reach(REFUND_TRANSITIONS, {RefundStatus.COMPLETED})
                        | {RefundStatus.COMPLETED})
 # A refund Invoicebox pays out (or paid out): a draft is not paid until its fee is kept.
 REFUND_PAID_OUT = _reachable(REFUND_TRANSITIONS, RefundStatus.CREATED) - {RefundStatus.CANCELED}
+# A paid order whose goods may still be shipped (refunds do not stop what was paid for).
+# Not an undeliverable one: its money goes back instead.
+ORDER_SHIPPABLE = (ORDER_REFUNDABLE - {OrderStatus.UNDELIVERABLE}) | ORDER_HELD
+SHIPMENT_FINAL = frozenset(s for s, t in SHIPMENT_TRANSITIONS.items() if not t)
+# Shipments the runner keeps reading until they end.
+SHIPMENT_OPEN = frozenset(SHIPMENT_TRANSITIONS) - SHIPMENT_FINAL
+# Shipments whose quantities count as shipped: all but those that ended without shipping.
+SHIPMENT_COUNTED = frozenset(SHIPMENT_TRANSITIONS) - {ShipmentStatus.CANCELED,
+                                                      ShipmentStatus.REJECTED}
 
 
 # -- the gateway's statuses, in the shop's words --------------------------------------------
@@ -177,6 +228,7 @@ REFUND_PAID_OUT = _reachable(REFUND_TRANSITIONS, RefundStatus.CREATED) - {Refund
 _PAYMENT_FOR_GATEWAY: dict[GatewayOrderStatus, PaymentStatus] = {
     GatewayOrderStatus.CREATED: PaymentStatus.CREATED,
     GatewayOrderStatus.COMPLETED: PaymentStatus.COMPLETED,
+    GatewayOrderStatus.HOLD: PaymentStatus.HOLD,
     GatewayOrderStatus.CANCELED: PaymentStatus.CANCELED,
     GatewayOrderStatus.EXPIRED: PaymentStatus.EXPIRED,
 }
@@ -188,9 +240,26 @@ _REFUND_FOR_GATEWAY: dict[GatewayRefundStatus, RefundStatus] = {
 }
 
 
+_SHIPMENT_FOR_GATEWAY: dict[GatewayShipmentStatus, ShipmentStatus] = {
+    GatewayShipmentStatus.DRAFT: ShipmentStatus.DRAFT,
+    GatewayShipmentStatus.PENDING: ShipmentStatus.PROCESSING,
+    GatewayShipmentStatus.COMPLETED: ShipmentStatus.COMPLETED,
+    GatewayShipmentStatus.CANCELED: ShipmentStatus.CANCELED,
+}
+
+
+def shipment_status_for(gateway_status: str | None) -> ShipmentStatus | None:
+    """The shop's status for a shipment status Invoicebox reports; None for an unknown one.
+    A shipment answered without a status (the documented response has none) is ``draft``."""
+    if gateway_status is None:
+        return ShipmentStatus.DRAFT
+    known = GatewayShipmentStatus.read(gateway_status)
+    return _SHIPMENT_FOR_GATEWAY.get(known) if known is not None else None
+
+
 def payment_status_for(gateway_status: str | None) -> PaymentStatus | None:
     """What an Invoicebox order's status means for the attempt it pays; None for a status
-    the shop does not act on (``draft``, ``hold``) or has never heard of."""
+    the shop does not act on (``draft``) or has never heard of."""
     known = GatewayOrderStatus.read(gateway_status)
     return _PAYMENT_FOR_GATEWAY.get(known) if known is not None else None
 
@@ -206,6 +275,7 @@ _TABLES: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
     PaymentStatus: PAYMENT_TRANSITIONS,
     RefundStatus: REFUND_TRANSITIONS,
     RefundRequestStatus: REFUND_REQUEST_TRANSITIONS,
+    ShipmentStatus: SHIPMENT_TRANSITIONS,
 }
 
 # What the buyer and the staff read for each order status, in their language.
@@ -213,11 +283,23 @@ ORDER_STATUS_LABELS: dict[OrderStatus, LazyString] = {
     OrderStatus.NEW: _l("not sent to payment"),
     OrderStatus.AWAITING_PAYMENT: _l("awaiting payment"),
     OrderStatus.PAID: _l("paid"),
+    OrderStatus.AWAITING_SHIPMENT: _l("paid, awaiting shipment"),
     OrderStatus.PARTIALLY_REFUNDED: _l("partially refunded"),
     OrderStatus.REFUNDED: _l("refunded"),
     OrderStatus.CANCELED: _l("canceled"),
     OrderStatus.EXPIRED: _l("expired"),
     OrderStatus.UNDELIVERABLE: _l("not deliverable, money going back"),
+}
+
+
+# What staff and the buyer read for each shipment status.
+SHIPMENT_STATUS_LABELS: dict[ShipmentStatus, LazyString] = {
+    ShipmentStatus.SENDING: _l("sent, awaiting Invoicebox's answer"),
+    ShipmentStatus.DRAFT: _l("registered"),
+    ShipmentStatus.PROCESSING: _l("documents being issued"),
+    ShipmentStatus.COMPLETED: _l("shipped, documents issued"),
+    ShipmentStatus.CANCELED: _l("canceled by Invoicebox"),
+    ShipmentStatus.REJECTED: _l("refused"),
 }
 
 

@@ -69,12 +69,21 @@ def test_demo_defaults_do_not_leak_into_production(tmp_path):
         ("INVOICEBOX_READ_TIMEOUT", "soon"),
         ("INVOICEBOX_READ_TIMEOUT", "١٢"),
         ("STOREFRONT_TRUSTED_PROXIES", "nan"),
+        ("STOREFRONT_AUTO_SHIP_SERVICES", "sometimes"),
+        ("STOREFRONT_HOLD_SHIP_DAYS", "soon"),
     ],
 )
 def test_invalid_values_are_refused_by_name(name, value, tmp_path):
     with pytest.raises(ConfigError) as error:
         load_settings(dict(FULL_ENV, **{name: value}), str(tmp_path))
     assert name in str(error.value.code)
+
+
+@pytest.mark.parametrize(("value", "on"), [("on", True), ("off", False), ("1", True)])
+def test_auto_shipping_of_services_is_a_switch(value, on, tmp_path):
+    settings = load_settings(dict(FULL_ENV, STOREFRONT_AUTO_SHIP_SERVICES=value), str(tmp_path))
+    assert settings["STOREFRONT_AUTO_SHIP_SERVICES"] is on
+    assert load_settings(FULL_ENV, str(tmp_path))["STOREFRONT_AUTO_SHIP_SERVICES"] is False
 
 
 def test_postgres_urls_use_psycopg3(tmp_path):

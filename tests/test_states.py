@@ -10,22 +10,30 @@ import pytest
 
 from storefront.states import (
     ORDER_CANCELABLE,
+    ORDER_HELD,
     ORDER_OPEN,
     ORDER_PAID,
     ORDER_PAYABLE,
     ORDER_REFUNDABLE,
+    ORDER_REVERSIBLE,
+    ORDER_SHIPPABLE,
+    PAYMENT_HELD,
     PAYMENT_PAYABLE,
     REFUND_FINAL,
     REFUND_OPEN,
     REFUND_PAID_OUT,
     REFUND_TAKES_AMOUNT,
+    SHIPMENT_COUNTED,
+    SHIPMENT_OPEN,
     InvalidTransition,
     OrderStatus,
     PaymentStatus,
     RefundRequestStatus,
     RefundStatus,
+    ShipmentStatus,
     payment_status_for,
     refund_status_for,
+    shipment_status_for,
     transition,
 )
 
@@ -39,8 +47,8 @@ def test_the_named_sets():
     assert ORDER_PAYABLE == {order.NEW, order.AWAITING_PAYMENT}
     assert ORDER_OPEN == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
     # Undeliverable (shipment control): the money was taken, and it goes back by refund.
-    assert ORDER_PAID == {order.PAID, order.PARTIALLY_REFUNDED, order.REFUNDED,
-                          order.UNDELIVERABLE}
+    assert ORDER_PAID == {order.PAID, order.AWAITING_SHIPMENT, order.PARTIALLY_REFUNDED,
+                          order.REFUNDED, order.UNDELIVERABLE}
     assert ORDER_CANCELABLE == {order.NEW, order.AWAITING_PAYMENT, order.EXPIRED}
     assert ORDER_REFUNDABLE == {order.PAID, order.PARTIALLY_REFUNDED, order.UNDELIVERABLE}
     assert REFUND_FINAL == {refund.COMPLETED, refund.CANCELED, refund.REJECTED}
@@ -49,6 +57,13 @@ def test_the_named_sets():
     # What a buyer may still ask for subtracts these refunds' lines.
     assert REFUND_TAKES_AMOUNT == {refund.PENDING, refund.DRAFT, refund.CREATED,
                                    refund.COMPLETED}
+
+    assert PAYMENT_HELD == {payment.HOLD} and ORDER_HELD == {order.AWAITING_SHIPMENT}
+    assert ORDER_REVERSIBLE == {order.AWAITING_SHIPMENT}
+    assert ORDER_SHIPPABLE == {order.PAID, order.PARTIALLY_REFUNDED, order.AWAITING_SHIPMENT}
+    shipment = ShipmentStatus
+    assert SHIPMENT_OPEN == {shipment.SENDING, shipment.DRAFT, shipment.PROCESSING}
+    assert SHIPMENT_COUNTED == SHIPMENT_OPEN | {shipment.COMPLETED}
 
 
 def test_a_refund_request_is_answered_once_and_reopens_only_from_issued():
@@ -68,10 +83,19 @@ def test_a_refund_request_is_answered_once_and_reopens_only_from_issued():
     ("created", PaymentStatus.CREATED), ("completed", PaymentStatus.COMPLETED),
     ("success", PaymentStatus.COMPLETED), ("canceled", PaymentStatus.CANCELED),
     ("cancelled", PaymentStatus.CANCELED), ("expired", PaymentStatus.EXPIRED),
-    ("hold", None), ("draft", None), ("paid", None), (None, None),
+    ("hold", PaymentStatus.HOLD), ("draft", None), ("paid", None), (None, None),
 ])
 def test_a_gateway_order_status_in_the_shops_words(gateway, shop):
     assert payment_status_for(gateway) is shop
+
+
+@pytest.mark.parametrize(("gateway", "shop"), [
+    ("draft", ShipmentStatus.DRAFT), ("pending", ShipmentStatus.PROCESSING),
+    ("completed", ShipmentStatus.COMPLETED), ("canceled", ShipmentStatus.CANCELED),
+    (None, ShipmentStatus.DRAFT), ("shipped", None),
+])
+def test_a_gateway_shipment_status_in_the_shops_words(gateway, shop):
+    assert shipment_status_for(gateway) is shop
 
 
 @pytest.mark.parametrize(("gateway", "shop"), [

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from .. import orders
+from .. import orders, shipments
 from ..encoding import format_dt, new_id, parse_atom, utcnow
 from ..errors import ApiError, field, not_found, validation, wrong_status
 from ..services import Services, services
@@ -153,6 +153,9 @@ def cancel(order_id: str) -> Response:
     svc = services()
     with svc.store.transaction() as conn:
         doc = owned_order(conn, order_id)
+        if doc["status"] == "hold" and shipments.shipped(conn, doc["id"]):
+            # a shipment is registered: the guarantee is no longer reversible (CONTRACT §2.5)
+            raise wrong_status(doc["status"], "cancel")
         queued = [] if doc["status"] == "canceled" else orders.transition(
             svc, conn, doc, "canceled", "cancel")
     if queued:

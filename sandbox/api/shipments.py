@@ -1,21 +1,22 @@
 """Shipment endpoints (CONTRACT §2.10): register what was delivered for a paid order.
 
 The shipped total of an order may not exceed its amount (over-shipment is a 422
-``wrong_total_amount``), and lines must name skus of the order.
+``wrong_total_amount``), and lines must name skus of the order. A new shipment is ``draft``;
+:mod:`sandbox.shipments` moves it on to ``pending`` and ``completed``.
 """
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
 from flask import Blueprint, Response, request
 
-from ..encoding import format_dt, to_decimal, utcnow
+from .. import shipments
+from ..encoding import to_decimal
 from ..errors import ApiError, field, validation, wrong_status
 from ..orders import ordered, render_items
 from ..services import services
-from ..store import dump_doc, load_docs
+from ..store import load_docs
 from . import arithmetic, filters
 from .auth import merchant_ids
 from .common import json_body, many, one
@@ -31,10 +32,6 @@ SHIPMENT_KEYS = ("id", "orderId", "merchantId", "documentNumber", "documentDate"
 
 def render(doc: dict) -> dict:
     return ordered(dict(doc, basketItems=render_items(doc["basketItems"])), SHIPMENT_KEYS)
-
-
-def _total(items: list[dict], key: str = "totalAmount") -> Decimal:
-    return sum((to_decimal(item[key]) for item in items), Decimal(0))
 
 
 @bp.post("/billing/api/order/shipment")
@@ -55,21 +52,11 @@ def create() -> Response:
                    for i, item in enumerate(items) if item["sku"] not in skus]
         if unknown:
             raise validation(unknown)
-        rows = conn.execute("SELECT doc FROM shipments WHERE order_id = ?",
-                            (order["id"],)).fetchall()
-        shipped = sum((_total(d["basketItems"]) for d in load_docs(rows)
-                       if d["status"] != "canceled"), Decimal(0))
-        left = to_decimal(order["amount"]) - shipped
-        if _total(items) > left:
+        left = to_decimal(order["amount"]) - shipments.shipped(conn, order["id"])
+        if shipments.total(items) > left:
             raise ApiError(422, "wrong_total_amount", "Shipment exceeds the order amount",
                            [field("basketItems", f"exceeds the unshipped amount {left}")])
-        doc = dict(clean, merchantId=order["merchantId"], final=clean.get("final", False),
-                   status="completed", amount=_total(items),
-                   vatAmount=_total(items, "totalVatAmount"), createdAt=format_dt(utcnow()))
-        cursor = conn.execute("INSERT INTO shipments (order_id, merchant_id, doc)"
-                              " VALUES (?, ?, '{}')", (order["id"], order["merchantId"]))
-        doc["id"] = cursor.lastrowid
-        conn.execute("UPDATE shipments SET doc = ? WHERE id = ?", (dump_doc(doc), doc["id"]))
+        doc = shipments.insert(svc, conn, order, clean)
     log.info("shipment %s for order %s: %s", doc["id"], order["id"], doc["amount"])
     return one(render(doc))
 

@@ -40,6 +40,7 @@ __all__ = [
     "Customer",
     "GatewayOrderStatus",
     "GatewayRefundStatus",
+    "GatewayShipmentStatus",
     "Order",
     "Page",
     "Refund",
@@ -71,6 +72,23 @@ class GatewayOrderStatus(StrEnum):
         ``cancelled`` is the British spelling some integrations send, and ``success`` the
         paid status of the PHP SDK's example notification (CONTRACT §4.4).
         """
+        if not isinstance(value, str):
+            return None
+        value = _SPELLINGS.get(value, value)
+        return cls(value) if value in cls._value2member_map_ else None
+
+
+class GatewayShipmentStatus(StrEnum):
+    """A shipment's ``status`` (CONTRACT §4.3: ``draft → pending → completed``, or
+    ``canceled``)."""
+
+    DRAFT = "draft"
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+
+    @classmethod
+    def read(cls, value: object) -> GatewayShipmentStatus | None:
         if not isinstance(value, str):
             return None
         value = _SPELLINGS.get(value, value)

@@ -8,6 +8,7 @@ from .mail import OutboxMessage
 from .orders import Order, OrderLine, Payment
 from .refund_requests import RefundRequest, RefundRequestLine
 from .refunds import Refund, RefundLine, Reversal
+from .shipments import Shipment, ShipmentLine
 from .staff import LoginAttempt, LoginThrottle, StaffUser
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "RefundRequest",
     "RefundRequestLine",
     "Reversal",
+    "Shipment",
+    "ShipmentLine",
     "StaffUser",
     "UnverifiedWindow",
     "UTCDateTime",

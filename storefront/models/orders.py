@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -87,7 +96,12 @@ class Order(db.Model):
 class OrderLine(db.Model):
     """One basket position, frozen at checkout from the catalog."""
 
-    __table_args__ = (UniqueConstraint("order_id", "sku"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "sku"),
+        # No unit is shipped twice: see storefront.models.shipments.
+        CheckConstraint("shipped_quantity >= 0 AND shipped_quantity <= quantity",
+                        name="order_line_shipped_within_quantity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
@@ -103,6 +117,8 @@ class OrderLine(db.Model):
     quantity: Mapped[int]
     total: Mapped[int]  # kopecks
     vat: Mapped[int]  # kopecks
+    # Units in shipments that count (sending, registered or completed).
+    shipped_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     # For the buyer's pages only (the name in their language); the line keeps what was sold.

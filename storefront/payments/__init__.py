@@ -28,6 +28,11 @@ What they use:
   taken in the paid transition (:mod:`.stock`), which flags an order it cannot fill, or
   with shipment control makes it undeliverable; :func:`has_reversal` says whether the
   order's money goes back for that (:mod:`.reversals`, carried out by :func:`run_pass`).
+* :func:`shippable_lines`, :func:`create_shipment`, :func:`shipments_of`,
+  :func:`shipped_shipments` and :func:`refresh_shipments`: what is left to ship, shipping it
+  (CONTRACT §2.10), the order's shipments, keeping them current.
+* :func:`reverse_hold` cancels an order paid as a guarantee (the hold is reversed);
+  :func:`hold_overdue` / :func:`overdue_holds` flag holds not shipped in time (:mod:`.holds`).
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -41,6 +46,7 @@ from .checkout import Outcome, PaymentResult, pay
 from .companies import LookupResult, lookup_company, registry_company
 from .companies import Outcome as LookupOutcome
 from .events import EventKind
+from .holds import hold_overdue, overdue_holds, reverse_hold
 from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .reconcile import run_pass
@@ -61,6 +67,15 @@ from .refund_requests import (
 )
 from .refunds import create_refund, refresh_refunds, refundable_positions, refunds_of
 from .reversals import has_reversal
+from .shipment_sync import refresh_shipments
+from .shipments import (
+    ShipmentError,
+    ShippableLine,
+    create_shipment,
+    shipments_of,
+    shippable_lines,
+    shipped_shipments,
+)
 from .stock import StockError, set_active, set_stock
 from .sync import maybe_sync, sync_payment
 from .transitions import is_paid
@@ -84,21 +99,26 @@ __all__ = [
     "RefundSelection",
     "RequestableLine",
     "StockError",
+    "ShipmentError",
+    "ShippableLine",
     "basket_for",
     "can_request_refund",
     "cancel_order",
     "check_fee",
     "create_refund",
     "decline_request",
+    "create_shipment",
     "find_order",
     "follow_requested_refunds",
     "has_reversal",
     "handle_notification",
+    "hold_overdue",
     "is_paid",
     "lookup_company",
     "maybe_sync",
     "open_refund_request_count",
     "out_of_service",
+    "overdue_holds",
     "pay",
     "place_order",
     "plan_refund",
@@ -113,5 +133,14 @@ __all__ = [
     "run_pass",
     "set_active",
     "set_stock",
+    "refresh_shipments",
+    "refundable_positions",
+    "refunds_of",
+    "registry_company",
+    "reverse_hold",
+    "run_pass",
+    "shippable_lines",
+    "shipments_of",
+    "shipped_shipments",
     "sync_payment",
 ]

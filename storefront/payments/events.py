@@ -27,6 +27,9 @@ class EventKind(StrEnum):
     PAYMENT_FAILED = "payment_failed"  # refused by Invoicebox, or provably never made
     PAYMENT_UNKNOWN = "payment_unknown"  # no clear answer; looked up before any retry
     PAID = "paid"  # the payment was confirmed (notification or status check)
+    HELD = "held"  # paid as a guarantee: reserved until the final shipment
+    HOLD_CHARGED = "hold_charged"  # the final shipment charged the guarantee
+    HOLD_REVERSED = "hold_reversed"  # the guarantee was reversed (canceled) in full
     PAYMENT_CANCELED = "payment_canceled"  # Invoicebox reports the attempt canceled
     PAYMENT_EXPIRED = "payment_expired"  # Invoicebox reports the attempt expired
     NOTIFICATION_REJECTED = "notification_rejected"  # a signed notification got an error
@@ -46,6 +49,11 @@ class EventKind(StrEnum):
     UNDELIVERABLE = "undeliverable"  # shipment control: shipping_unavailable, money goes back
     REVERSAL_ISSUED = "reversal_issued"  # the runner sent the undeliverable order's refund
     REVERSAL_FAILED = "reversal_failed"  # it could not (yet): tried again, then staff act
+    SHIPMENT_CREATED = "shipment_created"  # Invoicebox registered a shipment
+    SHIPMENT_COMPLETED = "shipment_completed"  # its closing documents were issued
+    SHIPMENT_CANCELED = "shipment_canceled"  # Invoicebox canceled it; its units are free
+    SHIPMENT_REJECTED = "shipment_rejected"  # refused, or provably never made
+    SHIPMENT_UNCONFIRMED = "shipment_unconfirmed"  # sent; Invoicebox's answer was lost
 
 
 def record_event(

@@ -72,6 +72,7 @@ from ..models import Notification, Order, Payment, append, now_utc
 from ..request_log import note
 from ..states import OrderStatus, PaymentStatus, payment_status_for
 from .events import EventKind, record_event
+from .holds import HoldResult, apply_hold_news, concerns_hold
 from .locking import lock_found, retry_on_conflict
 from .replays import Remembered, ReplayMemory
 from .transitions import CLOSED, PaidResult, amount_matches, is_paid, mark_closed, mark_paid
@@ -211,6 +212,8 @@ def _apply(body: bytes, record: _Record) -> Reply:
                        "merchantOrderId does not match the order.")
 
     reported = payment_status_for(status)
+    if concerns_hold(payment, reported):  # a guarantee payment: see .holds
+        return _hold(order, payment, reported, data, record)
     if reported in CLOSED:
         record.applied = mark_closed(payment, reported)
         _checked(payment)
@@ -252,6 +255,21 @@ def _undeliverable() -> Reply:
     the shop returns the money (the runner issues the refund; CONTRACT §5.4)."""
     return Reply.error(ReplyCode.SHIPPING_UNAVAILABLE,
                        "The goods cannot be delivered; the payment will be refunded in full.")
+
+
+def _hold(order: Order, payment: Payment, reported: PaymentStatus | None,
+          data: dict[str, Any], record: _Record) -> Reply:
+    result = apply_hold_news(payment, reported, amount=_number(data.get("amount")),
+                             currency=_text(data.get("currencyId")), paid_at=_paid_at(data),
+                             source="notification")
+    _checked(payment)
+    if result is HoldResult.WRONG_AMOUNT:
+        return _reject(order, ReplyCode.ORDER_WRONG_AMOUNT, "Amount or currency does not match.")
+    if result is HoldResult.CONFLICT:
+        return _reject(order, ReplyCode.ORDER_WRONG_STATUS, "The payment cannot be held.")
+    record.applied = result is HoldResult.APPLIED
+    record.completed = reported == PaymentStatus.COMPLETED
+    return SUCCESS
 
 
 def _reject(order: Order, code: ReplyCode, message: str) -> Reply:

@@ -16,6 +16,10 @@ ends at Invoicebox without telling anyone. :func:`run_pass` asks the API about
 * orders with refunds still open, refreshed by :func:`.refund_sync.refresh_refunds`;
 * reversals of orders the shop could not deliver (shipment control), issued as full
   refunds by :func:`.reversals.carry_out_due`;
+* orders with shipments that have not ended (``sending``, ``draft``, ``processing``),
+  refreshed by :func:`.shipment_sync.refresh_shipments` under a lease on each shipment;
+* with ``STOREFRONT_AUTO_SHIP_SERVICES`` on, paid services not yet shipped
+  (:mod:`.auto_ship`);
 
 and then sends the mail waiting in the outbox (:func:`storefront.mail.deliver_due`, under
 leases of its own; a mail server that is down delays mail and nothing else).
@@ -50,11 +54,13 @@ from ..invoicebox import InvoiceboxError, RateLimited
 from ..mail import MailReport, deliver_due
 from ..models import Order, Payment, Refund, now_utc
 from ..states import PAYMENT_PAYABLE, REFUND_OPEN
+from .auto_ship import ship_services
 from .checkout import fail_if_absent
 from .locking import retry_on_conflict
 from .refund_fee import claim_drafts, finish_draft, release_draft
 from .refund_sync import refresh_refunds
 from .reversals import carry_out_due
+from .shipment_sync import run_shipments
 from .sync import apply_read, read_attempt
 
 log = logging.getLogger(__name__)
@@ -78,6 +84,9 @@ class PassReport:
     drafts_read: int = 0
     drafts_changed: int = 0
     reversals_issued: int = 0
+    shipment_orders_read: int = 0
+    shipments_changed: int = 0
+    services_shipped: int = 0
     backoffs: int = 0
     stopped: str | None = None  # why the pass ended early: "budget" or "rate_limited"
     errors: list[str] = field(default_factory=list)
@@ -102,15 +111,21 @@ def run_pass(owner: str | None = None, *, stop=lambda: False) -> PassReport:
             _refunds(report, stop)
         if report.stopped is None:
             _reversals(report, stop)
+        if report.stopped is None:
+            _shipments(owner, report, stop)
+        if report.stopped is None and not stop():
+            _auto_ship(report)
     if not stop():
         report.mail = _mail(owner, stop)
     log.info(
         "reconcile pass: %d payment(s) read, %d changed; %d draft refund(s) read, %d "
         "changed; %d order(s) with open refunds read, %d changed; %d reversal(s) issued; "
-        "%d back-off(s); mail: %d sent, %d deferred%s",
+        "%d order(s) with open shipments read, %d changed; %d order(s) with services "
+        "shipped; %d back-off(s); mail: %d sent, %d deferred%s",
         report.payments_read, report.payments_changed, report.drafts_read,
         report.drafts_changed, report.refund_orders_read, report.refunds_changed,
-        report.reversals_issued, report.backoffs, report.mail.sent, report.mail.deferred,
+        report.reversals_issued, report.shipment_orders_read, report.shipments_changed,
+        report.services_shipped, report.backoffs, report.mail.sent, report.mail.deferred,
         f"; stopped early: {report.stopped}" if report.stopped else "",
     )
     return report
@@ -261,6 +276,34 @@ def _reversals(report: PassReport, stop) -> None:
         _back_off(report, exc)
         return
     report.reversals_issued += issued
+    report.errors.extend(errors)
+
+
+def _shipments(owner: str, report: PassReport, stop) -> None:
+    try:
+        read, changed, errors = run_shipments(
+            owner, budget.setting("STOREFRONT_RECONCILE_BATCH"), stop)
+    except budget.BudgetExhausted:
+        report.stopped = "budget"
+        return
+    except RateLimited as exc:
+        _back_off(report, exc)
+        return  # the leases are released: due again for the next pass
+    report.shipment_orders_read += read
+    report.shipments_changed += changed
+    report.errors.extend(errors)
+
+
+def _auto_ship(report: PassReport) -> None:
+    try:
+        shipped, errors = ship_services(budget.setting("STOREFRONT_RECONCILE_BATCH"))
+    except budget.BudgetExhausted:
+        report.stopped = "budget"
+        return
+    except RateLimited as exc:
+        _back_off(report, exc)
+        return
+    report.services_shipped += shipped
     report.errors.extend(errors)
 
 

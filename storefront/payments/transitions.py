@@ -41,6 +41,7 @@ from ..states import (
     transition,
 )
 from .events import EventKind, record_event
+from .holds import HoldResult, apply_hold_news, concerns_hold
 from .locking import ConcurrentChange, locked
 from .stock import StockOutcome, settle_stock
 
@@ -198,6 +199,10 @@ def apply_gateway_order(payment: Payment, remote: GatewayOrder, *, source: str) 
     """
     changed = adopt(payment, remote)
     reported = payment_status_for(remote.status)
+    if concerns_hold(payment, reported):  # a guarantee payment: see .holds
+        return apply_hold_news(payment, reported, amount=remote.amount,
+                               currency=remote.currency_id, paid_at=remote.paid_at,
+                               source=source) is HoldResult.APPLIED or changed
     if reported == PaymentStatus.COMPLETED:
         if not amount_matches(payment, remote.amount, remote.currency_id):
             log.error(

@@ -24,6 +24,7 @@ from ..payments import (
     maybe_sync,
     pay,
     refund_requests_of,
+    shipped_shipments,
 )
 from ..states import ORDER_OPEN, ORDER_PAID, REFUND_OPEN, OrderStatus, PaymentStatus
 from . import bp
@@ -107,7 +108,8 @@ def _order_page(token: str, template: str):
     found = order_or_404(token)
     requests = refund_requests_of(found)
     return private(render_template(
-        template, order=found, **_pay_state(found), refund_requests=requests,
+        template, order=found, shipped=shipped_shipments(found),
+        **_pay_state(found), refund_requests=requests,
         can_request_refund=can_request_refund(found),
         # A refund the buyer asked for is on its way: the page follows it by itself.
         following_refund=any(r.refund is not None and r.refund.status in REFUND_OPEN

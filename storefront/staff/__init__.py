@@ -1,4 +1,5 @@
-"""The staff area: sign-in, orders, refunds. Every page needs a signed-in staff member."""
+"""The staff area: sign-in, orders, refunds, shipments. Every page needs a signed-in staff
+member."""
 
 from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
@@ -10,6 +11,7 @@ from .formatting import (
     checked_by,
     event_title,
     request_status_word,
+    shipment_word,
     status_word,
     template_helpers,
 )
@@ -49,7 +51,8 @@ bp.add_app_template_global(status_word)
 bp.add_app_template_global(event_title)
 bp.add_app_template_global(checked_by)
 bp.add_app_template_global(request_status_word)
+bp.add_app_template_global(shipment_word)
 
-from . import actions, auth, mail, products, refund_requests, routes  # noqa: E402,F401  (attach the views)
+from . import actions, auth, mail, products, refund_requests, routes, shipping  # noqa: E402,F401,I001  (attach the views)
 
 bp.add_app_template_global(refund_requests.open_requests_count)  # noqa: E402

@@ -31,11 +31,13 @@ from ..payments import (
     refund_request,
     refundable_positions,
     refunds_of,
+    reverse_hold,
 )
 from ..shop.formatting import money
 from ..states import (
     ORDER_CANCELABLE,
     ORDER_REFUNDABLE,
+    ORDER_REVERSIBLE,
     REFUND_OPEN,
     RefundRequestStatus,
     RefundStatus,
@@ -55,14 +57,20 @@ def unreachable() -> str:
 def cancel(number: str):
     """Ask why, restate what canceling does, then cancel; the reason goes into the history."""
     order = order_by_number(number)
-    if order.status not in ORDER_CANCELABLE:
+    held = order.status in ORDER_REVERSIBLE
+    if order.status not in ORDER_CANCELABLE and not held:
         flash(_("Only an unpaid order can be canceled; a paid one is refunded instead."),
               "error")
         return redirect(url_for("staff.order", number=order.number))
     form = CancelForm()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("staff/cancel.html", order=order, form=form), status
+        return render_template("staff/cancel.html", order=order, form=form,
+                               held=held), status
+    if held:  # paid as a guarantee: canceling reverses it (refused once shipped)
+        canceled, message = reverse_hold(order, current_user, form.reason.data)
+        flash(message, "success" if canceled else "error")
+        return redirect(url_for("staff.order", number=order.number))
     outcome = cancel_order(order, current_user, form.reason.data)
     # The service writes fixed sentences in English; the catalogs know them.
     flash(_(outcome.message), "success" if outcome.canceled else "error")

@@ -11,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 from ..payments import EventKind
 from ..shop.formatting import money, when
 from ..shop.validators import format_phone
-from ..states import PaymentStatus, RefundRequestStatus, RefundStatus
+from ..states import SHIPMENT_STATUS_LABELS, PaymentStatus, RefundRequestStatus, RefundStatus
 
 # The words staff read for the statuses of payments, refunds, calls and notification replies.
 STATUS_WORDS = {
     PaymentStatus.PENDING: _l("pending"),
     PaymentStatus.CREATED: _l("created"),
+    PaymentStatus.HOLD: _l("held as a guarantee"),
     PaymentStatus.COMPLETED: _l("completed"),
     PaymentStatus.CANCELED: _l("canceled"),
     PaymentStatus.EXPIRED: _l("expired"),
@@ -45,6 +46,9 @@ EVENT_TITLES = {
     EventKind.PAYMENT_FAILED: _l("Payment not created"),
     EventKind.PAYMENT_UNKNOWN: _l("No clear answer from Invoicebox"),
     EventKind.PAID: _l("Paid"),
+    EventKind.HELD: _l("Paid as a guarantee"),
+    EventKind.HOLD_CHARGED: _l("Guarantee charged"),
+    EventKind.HOLD_REVERSED: _l("Guarantee reversed"),
     EventKind.PAYMENT_CANCELED: _l("Payment canceled"),
     EventKind.PAYMENT_EXPIRED: _l("Payment expired"),
     EventKind.NOTIFICATION_REJECTED: _l("Notification rejected"),
@@ -64,6 +68,11 @@ EVENT_TITLES = {
     EventKind.UNDELIVERABLE: _l("Not deliverable: shipping_unavailable"),
     EventKind.REVERSAL_ISSUED: _l("Reversal issued"),
     EventKind.REVERSAL_FAILED: _l("Reversal not issued"),
+    EventKind.SHIPMENT_CREATED: _l("Shipment registered"),
+    EventKind.SHIPMENT_COMPLETED: _l("Shipment completed, documents issued"),
+    EventKind.SHIPMENT_CANCELED: _l("Shipment canceled"),
+    EventKind.SHIPMENT_REJECTED: _l("Shipment refused"),
+    EventKind.SHIPMENT_UNCONFIRMED: _l("Shipment unconfirmed"),
 }
 
 
@@ -88,6 +97,12 @@ def status_word(status: str | None) -> str:
 def request_status_word(status: str) -> str:
     word = REQUEST_STATUS_WORDS.get(status)
     return str(word) if word is not None else status
+
+
+def shipment_word(status: str) -> str:
+    """A shipment's status in words (its statuses share some spellings with payments')."""
+    label = SHIPMENT_STATUS_LABELS.get(status)  # type: ignore[call-overload]
+    return str(label) if label is not None else status
 
 
 def event_title(kind: str) -> str:

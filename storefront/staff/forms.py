@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     FieldList,
     Form,
@@ -141,3 +142,26 @@ class ActiveForm(FlaskForm):
     """Put a product on sale ("1") or take it off ("0")."""
 
     active = HiddenField(validators=[DataRequired(), Regexp(r"^[01]$")])
+
+
+class ShipLineForm(Form):
+    """One line of the Ship screen; the service checks it against what is left, under lock."""
+
+    sku = HiddenField(validators=[DataRequired(), Length(max=100)])
+    quantity = WholeNumberField(default=0, validators=[Optional(), NumberRange(min=0)])
+
+
+class ShipForm(FlaskForm):
+    # One-time token: the same form sent twice makes one shipment (Shipment.form_token).
+    form_token = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
+    lines = FieldList(FormField(ShipLineForm), max_entries=200)
+    document_number = StringField(
+        _l("Document number"),
+        validators=[DataRequired(message=_l("Give the shipping document's number.")),
+                    Length(max=36)],
+    )
+    document_date = DateField(
+        _l("Document date"),
+        validators=[DataRequired(message=_l("Give the shipping document's date."))],
+    )
+    submit = SubmitField(_l("Ship"))

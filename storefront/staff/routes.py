@@ -7,12 +7,24 @@ import logging
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..budget import setting
 from ..invoicebox import InvoiceboxError
-from ..payments import refresh_refunds, refund_requests_of, refunds_of, sync_payment
+from ..payments import (
+    hold_overdue,
+    refresh_refunds,
+    refresh_shipments,
+    refund_requests_of,
+    refunds_of,
+    shipments_of,
+    sync_payment,
+)
 from ..states import (
     ORDER_CANCELABLE,
     ORDER_REFUNDABLE,
+    ORDER_REVERSIBLE,
+    ORDER_SHIPPABLE,
     REFUND_PAID_OUT,
+    SHIPMENT_OPEN,
     RefundRequestStatus,
 )
 from . import bp
@@ -69,9 +81,14 @@ def order(number: str):
         timeline=order_timeline(order, refunds),
         action_form=ActionForm(),
         can_refund=order.status in ORDER_REFUNDABLE,
-        can_cancel=order.status in ORDER_CANCELABLE,
+        can_ship=order.status in ORDER_SHIPPABLE and any(
+            line.shipped_quantity < line.quantity for line in order.lines),
+        shipments=shipments_of(order),
+        can_cancel=order.status in ORDER_CANCELABLE or order.status in ORDER_REVERSIBLE,
         open_request=next((r for r in refund_requests_of(order)
                            if r.status == RefundRequestStatus.OPEN), None),
+        hold_overdue=hold_overdue(order),
+        hold_days=setting("STOREFRONT_HOLD_SHIP_DAYS"),
     )
 
 
@@ -90,6 +107,7 @@ def sync(number: str):
         try:
             payment_changed = sync_payment(order)
             refunds_changed = refresh_refunds(order, force=True)
+            refunds_changed = _refresh_shipments(order) or refunds_changed
         except InvoiceboxError:
             flash(_("Invoicebox could not be reached to read the refunds; try again in a "
                     "moment."), "error")
@@ -98,3 +116,13 @@ def sync(number: str):
             flash(_("Synced with Invoicebox: the order was updated.") if changed
                   else _("Synced with Invoicebox: nothing had changed."), "success")
     return redirect(url_for("staff.order", number=order.number))
+
+
+def _refresh_shipments(order) -> bool:
+    """Staff's Sync also reads the shipments that have not ended."""
+    payment = order.paid_payment
+    if payment is None or not payment.invoicebox_order_id:
+        return False
+    if not any(s.status in SHIPMENT_OPEN for s in shipments_of(order)):
+        return False
+    return refresh_shipments(order.id, payment.invoicebox_order_id)

@@ -135,6 +135,20 @@ class Browser(requests.Session):
         return data
 
 
+    def ship_form(self, number: str, quantities: Mapping[str, int], *,
+                  document: str = "TN-1", day: str = "2026-11-30") -> dict[str, str]:
+        """Open the Ship screen of order ``number``; the form filled in as staff would."""
+        page = self.page(f"/staff/orders/{number}/ship")
+        found = re.search(r'name="form_token" type="hidden" value="([^"]+)"', page)
+        assert found, "the Ship screen has no one-time token"
+        data = {"csrf_token": csrf_token(page) or "", "form_token": unescape(found.group(1)),
+                "document_number": document, "document_date": day}
+        for index, sku in enumerate(re.findall(r'name="lines-\d+-sku" value="([^"]+)"', page)):
+            data[f"lines-{index}-sku"] = sku
+            data[f"lines-{index}-quantity"] = str(quantities.get(sku, 0))
+        return data
+
+
 class ProductionShop:
     """gunicorn serving the shop on a free loopback port; a context manager."""
 

@@ -1,6 +1,6 @@
 """No database transaction waits on Invoicebox.
 
-Every call to the gateway (checkout, pay again, status sync, cancel, refund) is made with no
+Every call to the gateway (checkout, pay again, status sync, cancel, refund, ship) is made with no
 transaction open: the intent is committed first and the answer applied in a new short
 transaction. Here the sandbox takes a few seconds over the call being tested while the
 shop's connections are watched in ``pg_stat_activity``: none may sit ``idle in
@@ -170,3 +170,15 @@ def test_staff_refund_keeping_a_fee(live_shop, path):
     record = order_record(live_shop, placed.number)
     assert [r[1] for r in record["refunds"]] == ["created"]
     assert record["events"][-3:] == ["refund_drafted", "status", "refund_created"]
+
+
+def test_staff_ship(live_shop):
+    placed = paid_order(live_shop, [("demerara-sugar-500", 2)])
+    staff = live_shop.staff_browser()
+    form = staff.ship_form(placed.number, {"SUG-DEM-500": 2})
+    answer = while_slow(live_shop, "POST", "/billing/api/order/shipment",
+                        lambda: staff.post(f"/staff/orders/{placed.number}/ship", data=form))
+    assert answer.status_code == 302, answer.text[:500]
+    [shipment] = live_shop.sandbox.get(
+        f"api/shipments?orderId={placed.invoicebox_id}")["data"]
+    assert [(i["sku"], i["quantity"]) for i in shipment["basketItems"]] == [("SUG-DEM-500", 2)]

@@ -61,7 +61,8 @@ def test_russian_page_shows_the_invoice(api: Api) -> None:
     for text in ("Чайная лавка", "ЗК-77", "Заказ чая", "Чай улун", "2\u00a0479,00\u00a0₽",
                  "Оплатить до", "МСК", "Ожидает оплаты"):
         assert text in html, text
-    assert buttons(html) == ["Оплатить", "Отказаться", "Вернуться в магазин"]
+    assert buttons(html) == ["Оплатить", "Оплатить гарантийно", "Отказаться",
+                            "Вернуться в магазин"]
     assert "<script" not in html
 
 
@@ -71,7 +72,7 @@ def test_english_page_and_order_number_fallback(api: Api) -> None:
 
     assert '<html lang="en">' in html and "Amount due" in html
     assert order["merchantOrderId"] in html and "MSK" in html
-    assert buttons(html) == ["Pay", "Decline", "Back to shop"]
+    assert buttons(html) == ["Pay", "Pay as guarantee", "Decline", "Back to shop"]
 
 
 def test_the_stylesheet_is_served(sandbox: SandboxProcess) -> None:

@@ -4,7 +4,12 @@ Works without JavaScript: POST forms. **Pay** pays every unpaid order of the inv
 the buyer (303) to ``successUrl``; **Pay as guarantee** does the same with a pre-authorisation,
 leaving the orders in ``hold`` until their final shipment (CONTRACT §4.1); **Decline** simulates
 a failed payment (the order stays ``created``) and sends the buyer to ``failUrl``; **Back to
-shop** goes to ``returnUrl``. Missing URLs fall back as in CONTRACT §6.3: ``returnUrl`` → the
+shop** goes to ``returnUrl``. With the merchant's shipment control on, Pay (either kind) first
+shows a wait page with a spinner while the shop is notified (``/confirm``: it refreshes itself
+without JavaScript, and polls ``/confirm.json`` with it); the shop's ``success`` sends the buyer
+on to ``successUrl``, its ``shipping_unavailable`` shows why the order cannot be fulfilled and
+how the money comes back, then sends the buyer to ``failUrl`` (a button, and by itself after
+:data:`FAIL_REDIRECT_SECONDS`). Missing URLs fall back as in CONTRACT §6.3: ``returnUrl`` → the
 merchant's ``return_url`` → a sandbox "payment finished" page. The whole page, buttons included,
 speaks the order's ``languageId`` (Russian unless it says ``en``): «Оплатить», «Отказаться»,
 «Вернуться в магазин». Money and the deadline are written by Babel in that language, the
@@ -19,68 +24,24 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from . import orders
 from .config import Merchant
 from .encoding import parse_atom, to_decimal
 from .maintenance import tick
-from .payment import pay
+from .payment import begin, confirms_on_page, outcome, pay
+from .payment_texts import BUTTONS, TEXTS
 from .services import services
 
 bp = Blueprint("payment", __name__)
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-BUTTONS: dict[str, dict[str, str]] = {
-    "en": {"pay": "Pay", "guarantee": "Pay as guarantee", "decline": "Decline",
-           "back": "Back to shop"},
-    "ru": {"pay": "Оплатить", "guarantee": "Оплатить гарантийно", "decline": "Отказаться",
-           "back": "Вернуться в магазин"},
-}
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Invoice payment", "merchant": "Merchant", "order": "Order",
-        "item": "Item", "quantity": "Qty", "price": "Price", "total": "Total",
-        "amount": "Amount due", "paid_amount": "Amount", "expires": "Pay before",
-        "created": "Awaiting payment", "completed": "Paid", "expired": "Expired",
-        "canceled": "Canceled", "hold": "Paid as guarantee",
-        "hold_notice": "The amount is reserved; it is charged when the shop ships the order.",
-        "completed_notice": "This invoice has been paid.",
-        "expired_notice": "This invoice has expired and can no longer be paid.",
-        "canceled_notice": "The shop canceled this invoice; it can no longer be paid.",
-        "return_link": "Return to the shop",
-        "sandbox": "Invoicebox sandbox: no money moves. Pay completes the order and notifies"
-                   " the shop; Pay as guarantee reserves the amount (status hold) until the shop"
-                   " ships; Decline simulates a failed payment.",
-        "finished_success": "Payment complete. You can close this page.",
-        "finished_fail": "The payment did not go through.",
-        "finished_return": "You left the payment page.",
-        "finished_title": "Payment finished",
-        "shipping_unavailable": "The shop cannot deliver this order; the payment will be"
-                                " reversed.",
-    },
-    "ru": {
-        "title": "Оплата счёта", "merchant": "Магазин", "order": "Заказ",
-        "item": "Позиция", "quantity": "Кол-во", "price": "Цена", "total": "Сумма",
-        "amount": "К оплате", "paid_amount": "Сумма", "expires": "Оплатить до",
-        "created": "Ожидает оплаты", "completed": "Оплачен", "expired": "Просрочен",
-        "canceled": "Отменён", "hold": "Оплачен гарантийно",
-        "hold_notice": "Сумма зарезервирована и будет списана, когда магазин отгрузит заказ.",
-        "completed_notice": "Счёт оплачен.",
-        "expired_notice": "Срок оплаты счёта истёк, оплатить его нельзя.",
-        "canceled_notice": "Магазин отменил этот счёт, оплатить его нельзя.",
-        "return_link": "Вернуться в магазин",
-        "sandbox": "Песочница Инвойсбокс: деньги не списываются. «Оплатить» завершает заказ и"
-                   " уведомляет магазин; «Оплатить гарантийно» резервирует сумму (статус hold) до"
-                   " отгрузки; «Отказаться» — имитация отказа в оплате.",
-        "finished_success": "Оплата прошла. Страницу можно закрыть.",
-        "finished_fail": "Оплата не прошла.",
-        "finished_return": "Вы покинули страницу оплаты.",
-        "finished_title": "Оплата завершена",
-        "shipping_unavailable": "Магазин не может выполнить заказ, платёж будет отменён.",
-    },
-}
+# How long the "cannot fulfil" page stays before it sends the buyer to failUrl by itself.
+FAIL_REDIRECT_SECONDS = 8
+# How often the wait page refreshes itself when the browser runs no JavaScript.
+WAIT_REFRESH_SECONDS = 1
 
 
 def money(value: Any, lang: str) -> str:
@@ -135,6 +96,7 @@ def page(docs: list[dict[str, Any]], notice: str | None = None,
         total=money(total, lang), money=money, notice=notice,
         expires=moment(primary["expirationDate"], lang),
         success_url=target(primary, merchant, "success"),
+        confirms=merchant is not None and merchant.shipment_control,
     ), status
 
 
@@ -146,12 +108,52 @@ def show(container_id: str) -> ResponseReturnValue:
 @bp.post("/order/<container_id>/pay")
 def pay_invoice(container_id: str) -> ResponseReturnValue:
     docs = invoice(container_id)
-    result = pay(services(), container_id, guarantee=request.form.get("mode") == "guarantee")
+    guarantee = request.form.get("mode") == "guarantee"
+    if confirms_on_page(services(), container_id):
+        if not begin(services(), container_id, guarantee=guarantee).paid:
+            return page(invoice(container_id), status=409)
+        return redirect(url_for(".confirm", container_id=container_id), code=303)
+    result = pay(services(), container_id, guarantee=guarantee)
     if not result.paid:
         return page(invoice(container_id), status=409)
     merchant = services().merchant(docs[0]["merchantId"])
     kind = "fail" if result.shipping_unavailable else "success"
     return redirect(target(docs[0], merchant, kind), code=303)
+
+
+@bp.get("/order/<container_id>/confirm")
+def confirm(container_id: str) -> ResponseReturnValue:
+    """The wait while the shop is notified, then where its answer sends the buyer."""
+    docs = invoice(container_id)
+    paid = [doc for doc in docs if doc["status"] != "created"]
+    if not paid:  # nothing paid yet: back to the invoice
+        return redirect(url_for(".show", container_id=container_id), code=303)
+    primary = docs[0]
+    merchant = services().merchant(primary["merchantId"])
+    state = outcome(services(), container_id)
+    if state == "success":
+        return redirect(target(primary, merchant, "success"), code=303)
+    lang = language(primary)
+    total = sum((to_decimal(doc["amount"]) for doc in paid), Decimal(0))
+    currency = "₽" if primary["currencyId"] == "RUB" else primary["currencyId"]
+    amount = f"{money(total, lang)}\u00a0{currency}"
+    guarantee = any(doc["status"] in ("hold", "canceled") for doc in paid)
+    response = render_template(
+        "payment/confirm.html", state=state, t=TEXTS[lang], lang=lang, primary=primary,
+        merchant_name=merchant.name if merchant else primary["merchantId"],
+        order_number=primary.get("merchantOrderIdVisible") or primary["merchantOrderId"],
+        money_back=TEXTS[lang]["unavailable_release" if guarantee else "unavailable_refund"
+                               ].format(amount=amount),
+        fail_url=target(primary, merchant, "fail"), fail_seconds=FAIL_REDIRECT_SECONDS,
+        wait_seconds=WAIT_REFRESH_SECONDS)
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/order/<container_id>/confirm.json")
+def confirm_state(container_id: str) -> ResponseReturnValue:
+    """``{"state": "waiting" | "success" | "shipping_unavailable"}`` for the wait page's script."""
+    invoice(container_id)
+    return jsonify(state=outcome(services(), container_id)), 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/order/<container_id>/decline")

@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -355,10 +357,26 @@ def test_shipment_control_lets_the_shop_decide_the_redirect(
                                         successUrl="https://shop.example/ok",
                                         failUrl="https://shop.example/fail"))
     response = pay_on_page(order)
+    assert response.headers["Location"].endswith("/confirm")  # the wait page comes first
+    receiver.wait_for(1)
+    answer = eventually(lambda: confirmed(urljoin(order["paymentUrl"],
+                                                  response.headers["Location"])))
 
     assert len(receiver.received) == 1
-    assert response.headers["Location"] == target
+    assert (answer.headers.get("Location") or fail_link(answer.text)) == target
     assert api.ok("GET", f"billing/api/order/order/{order['id']}")["status"] == "completed"
+
+
+def confirmed(url: str) -> requests.Response | None:
+    """The wait page's answer once the shop has answered (None while it still waits)."""
+    response = requests.get(url, allow_redirects=False, timeout=10)
+    return None if response.status_code == 200 and "data-poll" in response.text else response
+
+
+def fail_link(html: str) -> str:
+    found = re.search(r'<a class="button-link primary" href="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
 
 
 def test_drop_scenario_never_sends_the_orders_notification(

@@ -138,6 +138,11 @@ def _pay_state(order: Order) -> dict[str, object]:
     return {
         "paid": is_paid(order) and not undeliverable,
         "undeliverable": undeliverable,
+        # Paid as a guarantee: reversing it releases the reserved money, nothing is charged.
+        # A paid payment ends canceled only that way (a hold reversed with DELETE).
+        "guarantee": payment is not None and (
+            payment.status == PaymentStatus.HOLD
+            or (payment.status == PaymentStatus.CANCELED and payment.paid_at is not None)),
         "payable": order.status in ORDER_OPEN,
         "pay_label": gettext("Try again") if troubled else gettext("Pay"),
         # Shown while the Invoicebox order can be paid: after that a new one is made.

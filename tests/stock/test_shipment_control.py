@@ -83,6 +83,27 @@ def test_the_buyer_is_told_in_plain_words(app, client):
         assert "Payment received" not in text, page
     russian = client.get(f"/orders/{token}/failed", headers={"Accept-Language": "ru"}).text
     assert "закончился, пока вы оплачивали" in russian
+    assert "возвращается вам полностью" in russian and "1–5 рабочих дней" in russian
+    assert "гарантийный" not in russian
+
+
+@pytest.mark.parametrize("payment_status", ["hold", "canceled"])
+def test_a_guarantee_payment_is_told_nothing_is_charged(app, client, payment_status):
+    """A guarantee payment the shop cannot fill is reversed, not refunded: the page says the
+    reserved money is released (before and after the reversal), as the payment page does."""
+    set_stock_directly(app, "ceramic-mug-300", 0)
+    order = awaiting_order(app, {"ceramic-mug-300": 1})
+    notify_paid(client, order)
+    with app.app_context():  # the payment as a guarantee payment leaves it
+        found = db.session.get(Order, order.order_id)
+        found.payments[0].status = payment_status
+        db.session.commit()
+        token = found.public_token
+    english = client.get(f"/orders/{token}/failed").text
+    assert "nothing will be charged" in english and "guarantee payment" in english
+    assert "1 to 5 working days" in english and "returned to you in full" not in english
+    russian = client.get(f"/orders/{token}/failed", headers={"Accept-Language": "ru"}).text
+    assert "ничего не спишем" in russian and "гарантийный платёж" in russian
 
 
 def test_without_shipment_control_the_same_payment_is_accepted(make_app):

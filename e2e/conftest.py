@@ -82,8 +82,20 @@ WORDS: dict[str, dict[str, str]] = {
 }
 # The sandbox's payment page speaks the order's language (its own words, not the shop's).
 SANDBOX_BUTTONS = {
-    "en": {"pay": "Pay", "decline": "Decline", "back": "Back to shop"},
-    "ru": {"pay": "Оплатить", "decline": "Отказаться", "back": "Вернуться в магазин"},
+    "en": {"pay": "Pay", "guarantee": "Pay as guarantee", "decline": "Decline",
+           "back": "Back to shop"},
+    "ru": {"pay": "Оплатить", "guarantee": "Оплатить гарантийно", "decline": "Отказаться",
+           "back": "Вернуться в магазин"},
+}
+# What the payment page says under shipment control: the wait while the shop is asked, and
+# its "cannot fulfil" answer with how the money comes back (a payment, a guarantee).
+SANDBOX_WORDS = {
+    "en": {"waiting": "Confirming your payment", "cannot": "The shop cannot fulfil this order",
+           "refund": "will be returned in full", "release": "Nothing will be charged",
+           "to_shop": "Return to the shop"},
+    "ru": {"waiting": "Подтверждаем оплату", "cannot": "Магазин не может выполнить заказ",
+           "refund": "вернётся полностью", "release": "Деньги не будут списаны",
+           "to_shop": "Вернуться в магазин"},
 }
 PHONE = {"width": 390, "height": 844}
 
@@ -188,8 +200,8 @@ def buy(page: Page, shop: LiveShop, items: Iterable[tuple[str, int]] = (("french
 
 
 def press(page: Page, button: str) -> None:
-    """Press ``pay``, ``decline`` or ``back`` on the sandbox's payment page, named in the
-    page's own language (``<html lang>``), as a buyer reads it."""
+    """Press ``pay``, ``guarantee``, ``decline`` or ``back`` on the sandbox's payment page,
+    named in the page's own language (``<html lang>``), as a buyer reads it."""
     language = page.locator("html").get_attribute("lang") or "ru"
     page.get_by_role("button", name=SANDBOX_BUTTONS[language][button], exact=True).click()
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from storefront.extensions import db
-from storefront.mail import deliver_due
-from storefront.models import Order, OutboxMessage
+from storefront.mail import deliver_due, queue_order_undeliverable
+from storefront.mail.render import render
+from storefront.models import Order, OutboxMessage, Payment
 from tests.support.mail import Catcher, smtp_settings
 
 from .conftest import awaiting_order, notify_paid, order_state, set_stock_directly
@@ -82,3 +83,18 @@ def test_a_buyer_whose_goods_are_there_gets_payment_received_only(app, client):
     order = awaiting_order(app, {"ceramic-mug-300": 1})
     assert notify_paid(client, order).get_json() == {"status": "success"}
     assert [kind for kind, _, _ in queued(app)] == ["payment_received"]
+
+
+def test_a_guarantee_is_released_not_refunded(app):
+    """The same message for a payment only reserved (a hold): it speaks of a release."""
+    order = awaiting_order(app, {"ceramic-mug-300": 1})
+    with app.app_context():
+        payment = db.session.get(Payment, db.session.get(Order, order.order_id).payments[0].id)
+        payment.status = "hold"
+        assert queue_order_undeliverable(db.session.get(Order, order.order_id), payment)
+        db.session.commit()
+        row = db.session.execute(db.select(OutboxMessage)).scalar_one()
+        assert row.context["guarantee"] is True
+        text = render(row).text
+    assert f"Сумма 1{NBSP}190,00{NBSP}₽, зарезервированная на вашей карте, освобождается" in text
+    assert "вернётся" not in text

@@ -1,7 +1,8 @@
 """Mail to buyers and staff, through a transactional outbox.
 
-* :mod:`.messages` queues each message (order placed, payment received, refund issued,
-  refund request answered, and to staff a new refund request) with one ``INSERT`` in the
+* :mod:`.messages` queues each message (order placed, payment received, order shipped
+  (one per shipment), order not deliverable, refund issued, refund request answered, and
+  to staff a new refund request) with one ``INSERT`` in the
   transaction of the change it tells about (:mod:`.outbox`, unique per message);
 * :mod:`.delivery` drains the outbox in each pass of ``flask invoicebox reconcile``:
   claimed under a lease, rendered (:mod:`.render`, templates in ``templates/mail/``, in
@@ -17,6 +18,8 @@ from .delivery import MailReport, deliver_due
 from .messages import (
     public_url,
     queue_order_placed,
+    queue_order_shipped,
+    queue_order_undeliverable,
     queue_payment_received,
     queue_refund_issued,
     queue_refund_request_answered,
@@ -30,6 +33,8 @@ __all__ = [
     "deliver_due",
     "public_url",
     "queue_order_placed",
+    "queue_order_shipped",
+    "queue_order_undeliverable",
     "queue_payment_received",
     "queue_refund_issued",
     "queue_refund_request_answered",

@@ -16,11 +16,14 @@ from flask import current_app
 
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..invoicebox import kopecks_to_decimal
-from ..models import Order, Refund
+from ..models import Order, Payment, Refund, Shipment
+from ..states import PAYMENT_HELD
 from .outbox import MailKind, enqueue
 
 __all__ = [
     "queue_order_placed",
+    "queue_order_shipped",
+    "queue_order_undeliverable",
     "queue_payment_received",
     "queue_refund_issued",
     "queue_refund_request_answered",
@@ -41,6 +44,27 @@ def queue_payment_received(order: Order) -> bool:
     """"Payment received": the amount paid. Queued by the one paid transition."""
     return _to_buyer(order, MailKind.PAYMENT_RECEIVED, order.id,
                      {"amount": _amount(order.amount)})
+
+
+def queue_order_shipped(order: Order, shipment: Shipment) -> bool:
+    """"Your order is on its way": what one completed shipment carried, under which
+    document. Queued once per shipment, when Invoicebox reports it completed."""
+    return _to_buyer(order, MailKind.ORDER_SHIPPED, shipment.id, {
+        "document_number": shipment.document_number,
+        "document_date": shipment.document_date.isoformat(),
+        "lines": [{"name": _line_name(line.order_line, order.language),
+                   "quantity": line.quantity, "total": None} for line in shipment.lines],
+    })
+
+
+def queue_order_undeliverable(order: Order, payment: Payment) -> bool:
+    """"We cannot deliver your order; the money comes back in full": queued with the
+    order's move to ``undeliverable`` (shipment control). A guarantee ``payment`` was only
+    reserved: it is released rather than refunded, and the message says so."""
+    return _to_buyer(order, MailKind.ORDER_UNDELIVERABLE, order.id, {
+        "amount": _amount(order.amount),
+        "guarantee": payment.status in PAYMENT_HELD,
+    })
 
 
 def queue_refund_issued(order: Order, refund: Refund) -> bool:
@@ -98,6 +122,15 @@ def _to_buyer(order: Order, kind: MailKind, about: int, context: dict[str, Any])
                    link=public_url("shop.order", token=order.public_token))
     return enqueue(kind, about, to=order.customer_email, language=_language(order.language),
                    context=context, order_id=order.id)
+
+
+def _line_name(line: Any, language: str | None) -> str:
+    """The product's name in the buyer's language, as their order page shows it, else
+    the name the line was sold under."""
+    product = getattr(line, "product", None)
+    if language == "en" and product is not None and product.name_en:
+        return product.name_en
+    return line.name
 
 
 def _lines(rows: Iterable[tuple[str, int, int]]) -> list[dict[str, Any]]:

@@ -26,6 +26,8 @@ class MailKind(StrEnum):
 
     ORDER_PLACED = "order_placed"
     PAYMENT_RECEIVED = "payment_received"
+    ORDER_SHIPPED = "order_shipped"  # one per shipment
+    ORDER_UNDELIVERABLE = "order_undeliverable"  # shipment control: the money comes back
     REFUND_ISSUED = "refund_issued"
     REFUND_REQUEST_ANSWERED = "refund_request_answered"
     REFUND_REQUEST_RECEIVED = "refund_request_received"  # to staff

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -30,6 +32,9 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], str]] = {
     MailKind.ORDER_PLACED: lambda c: _("Order %(number)s is placed", number=c["number"]),
     MailKind.PAYMENT_RECEIVED: lambda c: _("Payment for order %(number)s received",
                                            number=c["number"]),
+    MailKind.ORDER_SHIPPED: lambda c: _("Order %(number)s is shipped", number=c["number"]),
+    MailKind.ORDER_UNDELIVERABLE: lambda c: _("Order %(number)s cannot be delivered",
+                                              number=c["number"]),
     MailKind.REFUND_ISSUED: lambda c: _("Refund for order %(number)s", number=c["number"]),
     MailKind.REFUND_REQUEST_ANSWERED: lambda c: (
         _("Your refund request for order %(number)s is accepted", number=c["number"])
@@ -59,9 +64,15 @@ def render(message: OutboxMessage) -> Rendered:
         number = format_decimal(Decimal(amount), format="#,##0.00", locale=language)
         return number.replace(" ", NBSP).replace("\u202f", NBSP) + NBSP + "₽"
 
+    def day(iso: str) -> str:
+        """``"2026-11-30"`` -> ``30 нояб. 2026 г.`` (Russian) or ``Nov 30, 2026`` (English)."""
+        text = format_date(date.fromisoformat(iso), format="medium", locale=language)
+        return text.replace("\u202f", NBSP)
+
     with force_locale(language):
         subject = SUBJECTS[message.kind](context)
-        values = {**context, "subject": subject, "money": money, "language": language,
+        values = {**context, "subject": subject, "money": money, "day": day,
+                  "language": language,
                   "shop_name": current_app.config.get("STOREFRONT_SELLER_NAME") or ""}
         text = render_template(f"mail/{message.kind}.txt", **values)
         html = render_template(f"mail/{message.kind}.html", **values)

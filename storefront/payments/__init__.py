@@ -32,7 +32,8 @@ What they use:
   :func:`shipped_shipments` and :func:`refresh_shipments`: what is left to ship, shipping it
   (CONTRACT §2.10), the order's shipments, keeping them current.
 * :func:`reverse_hold` cancels an order paid as a guarantee (the hold is reversed);
-  :func:`hold_overdue` / :func:`overdue_holds` flag holds not shipped in time (:mod:`.holds`).
+  :func:`hold_overdue` / :func:`overdue_holds` flag holds not shipped in time (:mod:`.holds`),
+  and :func:`overdue_hold_criteria` lets the staff list filter to them.
 * :func:`lookup_company` fills a company buyer's details in from their INN;
   :func:`registry_company` is the checkout's check that the company still exists.
 
@@ -46,7 +47,7 @@ from .checkout import Outcome, PaymentResult, pay
 from .companies import LookupResult, lookup_company, registry_company
 from .companies import Outcome as LookupOutcome
 from .events import EventKind
-from .holds import hold_overdue, overdue_holds, reverse_hold
+from .holds import hold_overdue, overdue_hold_criteria, overdue_holds, reverse_hold
 from .notifications import MAX_BODY_BYTES, handle_notification, out_of_service
 from .orders import CustomerDetails, EmptyCart, LineDraft, basket_for, find_order, place_order
 from .reconcile import run_pass
@@ -118,6 +119,7 @@ __all__ = [
     "maybe_sync",
     "open_refund_request_count",
     "out_of_service",
+    "overdue_hold_criteria",
     "overdue_holds",
     "pay",
     "place_order",

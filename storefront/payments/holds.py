@@ -24,6 +24,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from flask_babel import gettext as _
+from sqlalchemy import ColumnElement
 
 from .. import budget, gateway
 from ..extensions import db
@@ -211,11 +212,15 @@ def hold_overdue(order: Order) -> bool:
             and order.paid_at <= _deadline() and not _has_shipment(order.id))
 
 
-def overdue_holds(limit: int = 50) -> list[Order]:
-    """Held orders past the deadline with nothing shipped, oldest first."""
+def overdue_hold_criteria() -> list[ColumnElement[bool]]:
+    """:func:`hold_overdue` as conditions on ``Order``, for queries (the staff list)."""
     shipped = db.select(Shipment.id).where(Shipment.order_id == Order.id,
                                            Shipment.status.in_(SHIPMENT_COUNTED)).exists()
+    return [Order.status.in_(ORDER_HELD), Order.paid_at <= _deadline(), ~shipped]
+
+
+def overdue_holds(limit: int = 50) -> list[Order]:
+    """Held orders past the deadline with nothing shipped, oldest first."""
     return list(db.session.execute(
-        db.select(Order).where(Order.status.in_(ORDER_HELD), Order.paid_at <= _deadline(),
-                               ~shipped).order_by(Order.paid_at).limit(limit)
+        db.select(Order).where(*overdue_hold_criteria()).order_by(Order.paid_at).limit(limit)
     ).scalars())

@@ -22,6 +22,7 @@ from .. import budget, gateway
 from ..extensions import db
 from ..invoicebox import InvoiceboxError, RateLimited
 from ..invoicebox import Shipment as RemoteShipment
+from ..mail import queue_order_shipped
 from ..models import Order, OrderLine, Payment, Shipment, now_utc
 from ..states import (
     ORDER_HELD,
@@ -73,6 +74,7 @@ def apply_remote(order: Order, shipment: Shipment, remote: RemoteShipment, *,
         record_event(order, EventKind.SHIPMENT_COMPLETED,
                      f"Shipment {shipment.document_number} completed: Invoicebox issued the "
                      "closing documents", data={"shipment_id": shipment.invoicebox_shipment_id})
+        queue_order_shipped(order, shipment)  # the buyer's mail, once per shipment
     elif target == ShipmentStatus.CANCELED:
         if was_counted:
             release_quantities(shipment)

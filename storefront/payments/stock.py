@@ -39,6 +39,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import catalog_version
 from ..extensions import db
+from ..mail import queue_order_undeliverable
 from ..models import Order, OrderLine, Payment, Product, Reversal
 from ..states import OrderStatus, can_transition
 from .events import EventKind, record_event
@@ -149,6 +150,7 @@ def refuse_delivery(order: Order, payment: Payment, shortfalls: list[Shortfall])
         raise ConcurrentChange(f"order {order.number}: changed while it was being paid")
     set_committed_value(order, "status", OrderStatus.UNDELIVERABLE.value)
     db.session.add(Reversal(order_id=order.id, payment_id=payment.id))
+    queue_order_undeliverable(order, payment)  # the buyer's mail, committed with the move
     described = ", ".join(f"{s.sku} (wanted {s.wanted}, {s.available} left)"
                           for s in shortfalls)
     record_event(order, EventKind.UNDELIVERABLE,

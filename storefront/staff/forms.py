@@ -56,6 +56,7 @@ class OrderFilterForm(Form):
         validators=[Optional()],
     )
     q = SearchField(_l("Number or email"), validators=[Optional(), Length(max=100)])
+    overdue = BooleanField(_l("Only holds not shipped in time"))
 
 
 class RefundLineForm(Form):

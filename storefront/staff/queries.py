@@ -9,6 +9,11 @@ The orders list stays fast however many orders there are (measured up to a milli
 * The total is counted exactly up to :data:`EXACT_COUNT_LIMIT`, from the keys of the
   matching orders, which then also give the pages; above it the page says "more than"
   that, or, for the whole list on PostgreSQL, the planner's estimate.
+* "Holds not shipped in time" (guarantee payments held past ``STOREFRONT_HOLD_SHIP_DAYS``
+  with nothing shipped) narrows the list to one status, so it pages through the same
+  status index; its other conditions (the payment's age, no shipment that counts, by the
+  shipments' ``order_id`` index) only filter. The page's orders are flagged with one look-up
+  by id.
 * A search for a whole order number or e-mail finds it by equality through the btree
   indexes; any other text is matched as a part of either, case-insensitively and
   literally, through trigram indexes on PostgreSQL (a scan on SQLite).
@@ -25,8 +30,9 @@ from sqlalchemy import ColumnElement, func, literal, or_, tuple_
 
 from ..extensions import db
 from ..models import Order
+from ..payments import overdue_hold_criteria
 from ..request_log import note
-from ..states import OrderStatus
+from ..states import ORDER_HELD, OrderStatus
 
 ORDERS_PER_PAGE = 25
 EXACT_COUNT_LIMIT = 1000
@@ -44,16 +50,17 @@ class OrdersPage:
     total: int  # exactly, when ``total_exact``; else a lower bound or an estimate
     total_exact: bool
     total_estimated: bool = False
-
+    overdue: frozenset[int] = frozenset()  # ids of the page's holds not shipped in time
 
 
 def orders_page(status: str | None, search: str | None, *, after: str | None = None,
-                before: str | None = None, oldest: bool = False) -> OrdersPage:
+                before: str | None = None, oldest: bool = False,
+                overdue: bool = False) -> OrdersPage:
     """The page of matching orders after (older than) or before (newer than) an order.
 
     ``after`` and ``before`` are order numbers from the page's links; an unknown one
     gives the first page. ``oldest`` gives the last page. Only one of them is used, in
-    that order of precedence.
+    that order of precedence. ``overdue`` keeps only holds not shipped in time.
 
     The matching orders' keys are read first, up to one more than
     :data:`EXACT_COUNT_LIMIT`: when there are no more than that, they are the exact
@@ -61,6 +68,8 @@ def orders_page(status: str | None, search: str | None, *, after: str | None = N
     else the page is read through the index in the list's order.
     """
     criteria = _criteria(status, search)
+    if overdue:
+        criteria += overdue_hold_criteria()
     keys = _newest_keys(criteria)
     few = len(keys) <= EXACT_COUNT_LIMIT
     fetch: _Fetch = partial(_from_keys, keys) if few else partial(_from_database, criteria)
@@ -72,7 +81,17 @@ def orders_page(status: str | None, search: str | None, *, after: str | None = N
         newer=items[0].number if items and has_newer else None,
         older=items[-1].number if items and has_older else None,
         total=total, total_exact=few, total_estimated=estimated,
+        overdue=_overdue_among(items),
     )
+
+
+def _overdue_among(orders: list[Order]) -> frozenset[int]:
+    """The ids of ``orders`` that are holds not shipped in time (one query, by id)."""
+    held = [order.id for order in orders if order.status in ORDER_HELD]
+    if not held:
+        return frozenset()
+    return frozenset(db.session.execute(
+        db.select(Order.id).where(Order.id.in_(held), *overdue_hold_criteria())).scalars())
 
 
 def order_by_number(number: str) -> Order:

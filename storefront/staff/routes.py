@@ -51,8 +51,10 @@ def orders():
         after=request.args.get("after"),
         before=request.args.get("before"),
         oldest=request.args.get("oldest") == "1",
+        overdue=bool(filters.overdue.data),
     )
-    return render_template("staff/orders.html", filters=filters, page=page)
+    return render_template("staff/orders.html", filters=filters, page=page,
+                           hold_days=setting("STOREFRONT_HOLD_SHIP_DAYS"))
 
 
 @bp.get("/orders/<number>")

@@ -187,6 +187,10 @@ def test_search_finds_exact_matches_first_then_parts(staff_on, customers, search
     ("/staff/orders?before=261127-N0030", "ix_order_created_at_id"),
     ("/staff/orders?oldest=1", "ix_order_created_at_id"),
     ("/staff/orders?status=paid&after=261127-N0030", "ix_order_status_created_at_id"),
+    # Holds not shipped in time: one status, through the same index; no shipment that
+    # counts, through the shipments' order_id index.
+    ("/staff/orders?overdue=1", "ix_order_status_created_at_id"),
+    ("/staff/orders?overdue=1&after=261127-N0030", "ix_order_status_created_at_id"),
     ("/staff/orders?q=261127-N0003", "uq_order_number"),
     ("/staff/orders?q=maria@mail.ru", "ix_order_customer_email"),
     ("/staff/orders?q=N0003", "ix_order_number_trgm"),

@@ -36,7 +36,7 @@ from datetime import timedelta
 
 from .. import gateway
 from ..extensions import db
-from ..invoicebox import ApiError, InvoiceboxError, UnknownOutcome
+from ..invoicebox import ApiError, InvoiceboxError, RateLimited, UnknownOutcome
 from ..models import Order, Payment, Refund, Reversal, now_utc
 from ..states import PAYMENT_HELD, PaymentStatus, RefundStatus, payment_status_for
 from .events import EventKind, record_event
@@ -63,12 +63,18 @@ def carry_out_due(limit: int, stop=lambda: False) -> tuple[int, list[str]]:
     """Carry out due reversals (refunds, or DELETEs of guarantees); returns how many were
     issued and the errors."""
     issued, errors = 0, []
-    for reversal_id, order_id in claim(limit):
+    claimed = claim(limit)
+    for index, (reversal_id, order_id) in enumerate(claimed):
         if stop():
             _release(reversal_id)
             continue
         try:
             issued += int(carry_out(reversal_id, order_id))
+        except RateLimited:  # not a failure of this reversal: the pass backs off
+            db.session.rollback()
+            for later_id, _order in claimed[index:]:
+                _release(later_id)
+            raise
         except InvoiceboxError as exc:  # not read or not sent: tried again next pass
             db.session.rollback()
             errors.append(f"reversal {reversal_id}: {exc}")
@@ -153,6 +159,8 @@ def _delete(reversal_id: int, order_id: int, payment_id: int, invoicebox_id: str
         except UnknownOutcome:  # sent, answer lost: what is the order now?
             with gateway.about(order_id=order_id):
                 remote = client.get_order(invoicebox_id)
+        except RateLimited:
+            raise  # carry_out_due releases it and the pass backs off
         except ApiError as error:
             _failed(reversal_id, order_id,
                     f"Invoicebox refused to cancel order {invoicebox_id}: {error.message}")

@@ -153,6 +153,9 @@ def test_with_shipment_control_a_short_hold_is_refused_then_deleted_by_the_runne
     assert shop.repost_hold(live, number) == UNAVAILABLE  # every copy: the same answer
     page = shop.app.test_client().get(f"/orders/{_token(shop, number)}/failed")
     assert "released in full" in page.get_data(as_text=True)
+    staff_page = shop.staff_client().get(f"/staff/orders/{number}").get_data(as_text=True)
+    assert "Not deliverable, guarantee being released." in staff_page
+    assert "cancels the Invoicebox order (DELETE)" in staff_page
 
     with shop.app.app_context():
         assert run_pass("runner-a").reversals_issued == 1
@@ -231,3 +234,23 @@ def test_a_delete_that_fails_is_recorded_and_tried_again(unserved):
 def _token(shop: HeldShop, number: str) -> str:
     with shop.app.app_context():
         return shop.order(number).public_token
+
+
+def test_a_rate_limited_delete_is_no_failure_and_waits_for_the_next_pass(unserved):
+    shop = unserved
+    set_stock_directly(shop.app, "ceramic-mug-300", 0)
+    number = shop.unpaid_order({MUG: 1})
+    shop.hold_at_sandbox(number)
+    with shop.app.app_context():
+        sync_payment(shop.order(number))
+    shop.sandbox.scenario("api_429", count=1, seconds=1, method="DELETE")
+    with shop.app.app_context():
+        report = run_pass("runner-a")
+        assert report.reversals_issued == 0 and report.backoffs == 1
+        reversal = db.session.execute(db.select(Reversal)).scalar_one()
+        assert (reversal.attempts, reversal.lease_until) == (0, None)  # released, not failed
+    assert "reversal_failed" not in shop.history(number)
+    assert shop.remote(number)["status"] == "hold"
+    with shop.app.app_context():
+        assert run_pass("runner-a").reversals_issued == 1
+    assert shop.remote(number)["status"] == "canceled"

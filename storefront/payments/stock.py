@@ -81,7 +81,7 @@ def settle_stock(order: Order, payment: Payment, *,
     if current_app.config.get("STOREFRONT_SHIPMENT_CONTROL"):
         refuse_delivery(order, payment, shortfalls, status)
         return StockOutcome.REFUSED
-    flag_short(order, shortfalls)
+    flag_short(order, shortfalls, held=status == OrderStatus.AWAITING_SHIPMENT)
     return StockOutcome.SHORT
 
 
@@ -126,8 +126,9 @@ def take_stock(order: Order) -> list[Shortfall]:
     return []
 
 
-def flag_short(order: Order, shortfalls: list[Shortfall]) -> None:
-    """Mark ``order`` as paid but not fillable from stock, for staff to act on."""
+def flag_short(order: Order, shortfalls: list[Shortfall], held: bool = False) -> None:
+    """Mark ``order`` as paid (``held``: as a guarantee) but not fillable from stock, for
+    staff to act on."""
     db.session.execute(db.update(Order).where(Order.id == order.id)
                        .values(short_of_stock=True)
                        .execution_options(synchronize_session=False))
@@ -136,7 +137,8 @@ def flag_short(order: Order, shortfalls: list[Shortfall]) -> None:
                           for s in shortfalls)
     record_event(order, EventKind.STOCK_SHORT,
                  f"Not enough stock to fill the order: {described}. Nothing was taken; "
-                 "refund the order or back-order the goods.",
+                 + ("cancel the order (the guarantee is released) or back-order the goods."
+                    if held else "refund the order or back-order the goods."),
                  data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls}})
     log.warning("order %s paid but short of stock: %s", order.number, described)
 

@@ -128,6 +128,8 @@ def test_without_shipment_control_a_short_guarantee_is_held_and_flagged(uncontro
     assert shop.state(number) == ("awaiting_shipment", "hold", True)
     assert stock_of(shop.app, "french-press-350") == 1  # nothing taken
     assert "stock_short" in shop.history(number)
+    staff_page = shop.staff_client().get(f"/staff/orders/{number}").get_data(as_text=True)
+    assert "paid as a guarantee, but nothing was taken from stock" in staff_page
     assert shop.reversals() == []
     assert shop.remote(number)["status"] == "hold"
 

@@ -111,7 +111,8 @@ def test_a_guarantee_for_goods_gone_is_refused_and_reversed_by_delete(
     page_language = page.locator("html").get_attribute("lang") or "ru"
     page.get_by_role("button", name=GUARANTEE[page_language], exact=True).click()
 
-    expect(page).to_have_url(re.compile(re.escape(shop.url) + r"/orders/.+/failed$"))
+    expect(page).to_have_url(re.compile(re.escape(shop.url) + r"/orders/.+/failed$"),
+                             timeout=20_000)  # the payment page may show its own failure first
     heading = {"en": "Order not deliverable", "ru": "Заказ не может быть выполнен"}[language]
     explained = {"en": "an item ran out while you were paying",
                  "ru": "товар закончился, пока вы оплачивали заказ"}[language]

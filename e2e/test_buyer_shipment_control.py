@@ -203,3 +203,53 @@ def test_the_last_unit_through_the_real_payment_page(
     codes = {who: [a["code"] for a in sandbox.get(f"api/orders/{invoicebox_id}")[
         "notificationAttempts"]] for who, invoicebox_id in paid_ids.items()}
     assert codes == {"winner": [None], "loser": ["shipping_unavailable"]}, codes
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_guarantee_for_goods_gone_is_refused_and_reversed_by_delete(
+        page: Page, controlled_shop: LiveShop, controlled_sandbox: SandboxProcess, language):
+    shop, sandbox = controlled_shop, controlled_sandbox
+    _set_stock(shop, "french-press-350", 1)
+    buy(page, shop, [("french-press-350", 1)], language=language)
+    expect(page).to_have_url(re.compile(re.escape(sandbox.url) + r"/order/"))
+    _set_stock(shop, "french-press-350", 0)  # another buyer's payment took it meanwhile
+
+    page_language = page.locator("html").get_attribute("lang") or "ru"
+    page.get_by_role("button", name=SANDBOX_BUTTONS[page_language]["guarantee"],
+                     exact=True).click()
+
+    expect(page).to_have_url(re.compile(re.escape(shop.url) + r"/orders/.+/failed$"),
+                             timeout=20_000)  # the payment page may show its own failure first
+    heading = {"en": "Order not deliverable", "ru": "Заказ не может быть выполнен"}[language]
+    explained = {"en": "an item ran out while you were paying",
+                 "ru": "товар закончился, пока вы оплачивали заказ"}[language]
+    released = {"en": "reserved on your card is released",
+                "ru": "зарезервированные на карте"}[language]
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_text(explained)).to_be_visible()
+    expect(page.get_by_text(released)).to_be_visible()
+    token = order_token_in(page.url)
+    with shop.app.app_context():
+        order = db.session.execute(db.select(Order).where(Order.public_token == token)
+                                   ).scalar_one()
+        assert order.status == "hold_undeliverable"
+        invoicebox_id = order.payments[0].invoicebox_order_id
+        reversal = db.session.execute(db.select(Reversal).where(
+            Reversal.order_id == order.id)).scalar_one()
+        assert reversal.issued_at is None  # recorded with the answer, not carried out
+    assert sandbox.get(f"api/orders/{invoicebox_id}")["status"] == "hold"
+
+    with shop.app.app_context():
+        assert run_pass("e2e-runner").reversals_issued == 1  # the runner: DELETE
+
+    assert sandbox.get(f"api/orders/{invoicebox_id}")["status"] == "canceled"
+    assert sandbox.get(f"api/refunds?parentId={invoicebox_id}")["data"] == []
+    with shop.app.app_context():
+        db.session.expire_all()
+        assert db.session.execute(db.select(Order.status).where(
+            Order.public_token == token)).scalar_one() == "canceled"
+    page.reload()  # reversed now; the buyer's pages still say why
+    expect(page.get_by_text(released)).to_be_visible()
+    page.goto(f"{shop.url}/orders/{token}")
+    expect(page.get_by_text(explained)).to_be_visible()
+    expect(page.get_by_text(released)).to_be_visible()

@@ -37,6 +37,9 @@ class OrderStatus(StrEnum):
     # Paid, but with shipment control on the goods could not be taken from stock: the shop
     # answered ``shipping_unavailable`` and the money goes back in full (a reversal).
     UNDELIVERABLE = "undeliverable"
+    # Held as a guarantee, but with shipment control on the goods could not be taken from
+    # stock: answered ``shipping_unavailable``; the guarantee is reversed by a ``DELETE``.
+    HOLD_UNDELIVERABLE = "hold_undeliverable"
 
 
 class PaymentStatus(StrEnum):
@@ -89,8 +92,14 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
         {OrderStatus.PAID, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.NEW,
          OrderStatus.AWAITING_SHIPMENT}
     ),
-    # The final shipment charges the guarantee; a reversal (DELETE) cancels it.
-    OrderStatus.AWAITING_SHIPMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELED}),
+    # The final shipment charges the guarantee; a reversal (DELETE) cancels it. With
+    # shipment control on, the hold finds the goods short and moves on to
+    # hold_undeliverable in the same transaction (storefront/payments/stock.py).
+    OrderStatus.AWAITING_SHIPMENT: frozenset(
+        {OrderStatus.PAID, OrderStatus.CANCELED, OrderStatus.HOLD_UNDELIVERABLE}
+    ),
+    # The runner's DELETE reverses the guarantee (storefront/payments/reversals.py).
+    OrderStatus.HOLD_UNDELIVERABLE: frozenset({OrderStatus.CANCELED}),
     # An expired order may be paid again through a fresh Invoicebox order.
     OrderStatus.EXPIRED: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELED}),
     # With shipment control on, the paid transition finds the goods short and moves on
@@ -196,9 +205,18 @@ ORDER_PAYABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items()
 ORDER_OPEN = _can_reach(ORDER_TRANSITIONS, {OrderStatus.PAID}) - ORDER_HELD
 # An order that was paid: paid (a guarantee too), and whatever a refund makes of it.
 ORDER_PAID = _reachable(ORDER_TRANSITIONS, OrderStatus.PAID) | ORDER_HELD
-# Canceled before payment; a held order is canceled by reversing its guarantee instead.
+# Answered ``shipping_unavailable`` (shipment control): the money goes back by itself, a
+# paid order's by a full refund, a guarantee's by a DELETE, each carried out by the runner.
+ORDER_UNDELIVERABLE = frozenset({OrderStatus.UNDELIVERABLE, OrderStatus.HOLD_UNDELIVERABLE})
+# The status the paid transition or the hold moves an order to when it cannot be delivered.
+UNDELIVERABLE_AFTER: dict[OrderStatus, OrderStatus] = {
+    OrderStatus.PAID: OrderStatus.UNDELIVERABLE,
+    OrderStatus.AWAITING_SHIPMENT: OrderStatus.HOLD_UNDELIVERABLE,
+}
+# Canceled before payment; a held order is canceled by reversing its guarantee instead,
+# and an undeliverable one only by the runner's reversal.
 ORDER_CANCELABLE = frozenset(s for s, t in ORDER_TRANSITIONS.items()
-                             if OrderStatus.CANCELED in t) - ORDER_HELD
+                             if OrderStatus.CANCELED in t) - ORDER_HELD - ORDER_UNDELIVERABLE
 ORDER_REVERSIBLE = frozenset(s for s in ORDER_HELD
                              if OrderStatus.CANCELED in ORDER_TRANSITIONS[s])
 ORDER_REFUNDABLE = frozenset(
@@ -289,6 +307,7 @@ ORDER_STATUS_LABELS: dict[OrderStatus, LazyString] = {
     OrderStatus.CANCELED: _l("canceled"),
     OrderStatus.EXPIRED: _l("expired"),
     OrderStatus.UNDELIVERABLE: _l("not deliverable, money going back"),
+    OrderStatus.HOLD_UNDELIVERABLE: _l("not deliverable, guarantee being released"),
 }
 
 

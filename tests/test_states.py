@@ -120,3 +120,26 @@ def test_no_gateway_status_is_spelled_out_outside_the_client_and_states():
         if pattern.search(line)
     ]
     assert found == []
+
+
+
+def test_a_refused_guarantee_has_its_own_status_and_ends_canceled():
+    from storefront.states import (
+        ORDER_TRANSITIONS,
+        ORDER_UNDELIVERABLE,
+        UNDELIVERABLE_AFTER,
+        can_transition,
+    )
+
+    order = OrderStatus
+    assert can_transition(order.AWAITING_SHIPMENT, order.HOLD_UNDELIVERABLE)
+    assert ORDER_TRANSITIONS[order.HOLD_UNDELIVERABLE] == {order.CANCELED}
+    for source, target in UNDELIVERABLE_AFTER.items():
+        assert can_transition(source, target)
+    assert ORDER_UNDELIVERABLE == {order.UNDELIVERABLE, order.HOLD_UNDELIVERABLE}
+    # Neither paid nor refundable (the money was only reserved), nor cancelable by staff or
+    # buyer, nor shippable: only the runner's DELETE ends it.
+    for named in (ORDER_PAID, ORDER_REFUNDABLE, ORDER_CANCELABLE, ORDER_REVERSIBLE,
+                  ORDER_SHIPPABLE, ORDER_HELD, ORDER_OPEN, ORDER_PAYABLE):
+        assert order.HOLD_UNDELIVERABLE not in named
+    assert order.CANCELED not in ORDER_PAID

@@ -93,8 +93,9 @@ class Reversal(db.Model):
     With shipment control on, a payment whose goods could not be taken from stock is
     answered ``shipping_unavailable`` and the order becomes ``undeliverable``; this row is
     written in that same transaction. The code itself refunds nothing (CONTRACT §5.4): the
-    reconcile runner carries the reversal out afterwards, as a full refund, and links it
-    here (:mod:`storefront.payments.reversals`). One per order.
+    reconcile runner carries the reversal out afterwards (:mod:`storefront.payments.reversals`):
+    a paid order's as a full refund, linked here; a guarantee's (hold) as a ``DELETE`` of the
+    Invoicebox order, with no refund, marked done by ``issued_at``. One per order.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,6 +8,12 @@ becomes paid. A held order with no shipment is canceled by a ``DELETE``, which r
 guarantee in full; once a shipment exists the guarantee can no longer be reversed, so the
 shop refuses.
 
+A hold takes the order's goods from stock as the paid transition does (:mod:`.stock`,
+under the same product locks): short with shipment control off, the order is flagged for
+staff; with it on, the order becomes ``hold_undeliverable``, the notification is answered
+``shipping_unavailable`` (every copy of it too), and the reversal recorded with it is
+carried out by the runner as a ``DELETE`` (:mod:`.reversals`, CONTRACT §5.4).
+
 A hold not shipped within ``STOREFRONT_HOLD_SHIP_DAYS`` days is flagged for staff
 (:func:`hold_overdue`, :func:`overdue_holds`).
 
@@ -25,11 +31,12 @@ from enum import StrEnum
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import budget, gateway
 from ..extensions import db
 from ..invoicebox import InvoiceboxError, UnknownOutcome
-from ..models import Order, Payment, Shipment, StaffUser, now_utc
+from ..models import Order, Payment, Reversal, Shipment, StaffUser, now_utc
 from ..states import (
     ORDER_HELD,
     ORDER_PAYABLE,
@@ -44,6 +51,7 @@ from ..states import (
 )
 from .events import EventKind, record_event
 from .locking import ConcurrentChange, locked, retry_on_conflict
+from .stock import StockOutcome, settle_stock
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +61,10 @@ class HoldResult(StrEnum):
     REPLAY = "replay"  # already applied: nothing to do
     WRONG_AMOUNT = "wrong_amount"  # the reported amount or currency is not this payment's
     CONFLICT = "conflict"  # the order is in a state the news cannot apply to
+    # Shipment control: the goods are not there; answered shipping_unavailable, the
+    # guarantee goes back by the runner's DELETE. Applied now, or by an earlier copy.
+    UNDELIVERABLE = "undeliverable"
+    UNDELIVERABLE_REPLAY = "undeliverable_replay"
 
 
 def concerns_hold(payment: Payment, reported: PaymentStatus | None) -> bool:
@@ -70,6 +82,8 @@ def apply_hold_news(payment: Payment, reported: PaymentStatus | None, *,
     order = locked(Order, payment.order_id)
     payment = locked(Payment, payment.id)
     if reported == PaymentStatus.HOLD:
+        if _refused(order, payment):  # read under the locks: every copy gets one answer
+            return HoldResult.UNDELIVERABLE_REPLAY
         if payment.status in PAYMENT_HELD or payment.status == PaymentStatus.COMPLETED:
             return HoldResult.REPLAY
         if order.status not in ORDER_PAYABLE or payment.status not in PAYMENT_PAYABLE:
@@ -77,6 +91,9 @@ def apply_hold_news(payment: Payment, reported: PaymentStatus | None, *,
         if not amount_matches(payment, amount, currency):
             return HoldResult.WRONG_AMOUNT
         _held(order, payment, paid_at or now_utc(), source)
+        outcome = settle_stock(order, payment, status=OrderStatus.AWAITING_SHIPMENT)
+        if outcome is StockOutcome.REFUSED:  # see .stock
+            return HoldResult.UNDELIVERABLE
         return HoldResult.APPLIED
     if reported == PaymentStatus.COMPLETED:
         if not amount_matches(payment, amount, currency):
@@ -111,6 +128,8 @@ def _held(order: Order, payment: Payment, when: datetime, source: str) -> None:
     ).rowcount
     if changed != 2:
         raise ConcurrentChange(f"order {order.number}: held concurrently")
+    set_committed_value(order, "status", OrderStatus.AWAITING_SHIPMENT.value)
+    set_committed_value(payment, "status", PaymentStatus.HOLD.value)
     record_event(order, EventKind.HELD,
                  f"Paid as a guarantee: Invoicebox order {payment.invoicebox_order_id} "
                  f"(attempt {payment.attempt}) is on hold until its final shipment, "
@@ -118,10 +137,25 @@ def _held(order: Order, payment: Payment, when: datetime, source: str) -> None:
     log.info("order %s held via %s (%s)", order.number, payment.merchant_order_id, source)
 
 
+def _refused(order: Order, payment: Payment) -> bool:
+    """This guarantee was answered ``shipping_unavailable``: its order is undeliverable, or
+    was canceled by the reversal recorded for this payment."""
+    if order.status == OrderStatus.HOLD_UNDELIVERABLE:
+        return payment.status in PAYMENT_HELD
+    return order.status == OrderStatus.CANCELED and db.session.execute(
+        db.select(Reversal.id).where(Reversal.order_id == order.id,
+                                     Reversal.payment_id == payment.id)).first() is not None
+
+
 def _move(order: Order, payment: Payment, target: PaymentStatus,
           order_target: OrderStatus) -> bool:
-    """Charge or reverse a held payment and its order; False when it is no longer held."""
-    if payment.status not in PAYMENT_HELD or order.status not in ORDER_HELD:
+    """Charge or reverse a held payment and its order; False when it is no longer held.
+    A guarantee answered ``shipping_unavailable`` can only be reversed."""
+    if payment.status not in PAYMENT_HELD:
+        return False
+    held = order.status in ORDER_HELD
+    refused = order.status == OrderStatus.HOLD_UNDELIVERABLE
+    if not (held or (refused and order_target == OrderStatus.CANCELED)):
         return False
     transition(payment, target)
     transition(order, order_target)

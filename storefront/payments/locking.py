@@ -4,8 +4,9 @@ Lock order, everywhere: the order row first, then its payment, then its refund, 
 buyer's refund request, then products (several in ascending id order, in one statement),
 then the catalog's version row (:mod:`storefront.catalog_version`, always last: it is only
 written). A transaction that takes them in that order before it writes anything that
-refers to them cannot deadlock with another that does the same. The paid transition
-takes order -> payment -> products -> version (:mod:`.stock`); the staff's products page
+refers to them cannot deadlock with another that does the same. The paid transition,
+and a guarantee being held (:mod:`.holds`), take order -> payment -> products -> version
+(:mod:`.stock`); the staff's products page
 takes a product, then the version.
 
 The lock is ``FOR NO KEY UPDATE`` (on PostgreSQL; SQLite has one writer at a time and

@@ -24,7 +24,8 @@ checks run in the order of §5.9; the first that fails decides the reply:
  9  the payment cannot become paid (e.g. expired in the shop)   ``order_wrong_status``
  9  shipment control on and the goods are not in stock: the
     order is undeliverable, its reversal recorded (and so is
-    every later copy for it)                                    ``shipping_unavailable``
+    every later copy for it); a ``hold`` likewise, reversed
+    by the runner's ``DELETE``                                  ``shipping_unavailable``
  9  marked paid                                                 ``success``
 10  any unexpected failure (rolled back, so the gateway retries) ``out_of_service``
 ==  ==========================================================  ======================
@@ -250,10 +251,13 @@ def _apply(body: bytes, record: _Record) -> Reply:
     return _reject(order, ReplyCode.ORDER_WRONG_STATUS, "The payment cannot be marked paid.")
 
 
-def _undeliverable() -> Reply:
+def _undeliverable(held: bool = False) -> Reply:
     """Shipment control: the goods are not there; Invoicebox shows the buyer a failure and
-    the shop returns the money (the runner issues the refund; CONTRACT §5.4)."""
+    the shop returns the money (the runner issues the refund, or for a guarantee cancels
+    the order with DELETE; CONTRACT §5.4)."""
     return Reply.error(ReplyCode.SHIPPING_UNAVAILABLE,
+                       "The goods cannot be delivered; the guarantee will be reversed in full."
+                       if held else
                        "The goods cannot be delivered; the payment will be refunded in full.")
 
 
@@ -267,6 +271,9 @@ def _hold(order: Order, payment: Payment, reported: PaymentStatus | None,
         return _reject(order, ReplyCode.ORDER_WRONG_AMOUNT, "Amount or currency does not match.")
     if result is HoldResult.CONFLICT:
         return _reject(order, ReplyCode.ORDER_WRONG_STATUS, "The payment cannot be held.")
+    if result in (HoldResult.UNDELIVERABLE, HoldResult.UNDELIVERABLE_REPLAY):
+        record.applied = result is HoldResult.UNDELIVERABLE
+        return _undeliverable(held=True)
     record.applied = result is HoldResult.APPLIED
     record.completed = reported == PaymentStatus.COMPLETED
     return SUCCESS

@@ -19,8 +19,14 @@ the notification's transaction:
   tried again on a later pass, and after :data:`MAX_ATTEMPTS` the history asks staff to
   act.
 
-A guarantee (hold) payment would be reversed with ``DELETE`` instead (CONTRACT §4.1);
-the shop takes no hold payments yet, so every reversal is a refund.
+A guarantee (hold) payment is reversed with ``DELETE`` instead (CONTRACT §4.1, §5.4;
+``docs/merchant/order/delete.md``): a hold with no shipment is canceled in full, nothing is
+refunded. The runner sends the ``DELETE`` (an unknown outcome is settled by reading the
+order back), and applies the answer in a short transaction of its own: the payment
+``canceled`` and the order ``hold_undeliverable`` → ``canceled``
+(:func:`.holds.apply_hold_news`), the reversal marked issued, the history told. A refusal,
+or an order that is not ``canceled`` afterwards, is recorded and tried again, as for a
+refund.
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from .. import gateway
 from ..extensions import db
-from ..invoicebox import InvoiceboxError
-from ..models import Order, Refund, Reversal, now_utc
-from ..states import RefundStatus
+from ..invoicebox import ApiError, InvoiceboxError, RateLimited, UnknownOutcome
+from ..models import Order, Payment, Refund, Reversal, now_utc
+from ..states import PAYMENT_HELD, PaymentStatus, RefundStatus, payment_status_for
 from .events import EventKind, record_event
+from .holds import apply_hold_news
+from .locking import locked, retry_on_conflict
 from .refund_plan import RefundError, RefundSelection
 from .refunds import create_refund
 
@@ -51,14 +60,21 @@ def has_reversal(order: Order) -> bool:
 
 
 def carry_out_due(limit: int, stop=lambda: False) -> tuple[int, list[str]]:
-    """Issue the refunds of due reversals; returns how many were issued and the errors."""
+    """Carry out due reversals (refunds, or DELETEs of guarantees); returns how many were
+    issued and the errors."""
     issued, errors = 0, []
-    for reversal_id, order_id in claim(limit):
+    claimed = claim(limit)
+    for index, (reversal_id, order_id) in enumerate(claimed):
         if stop():
             _release(reversal_id)
             continue
         try:
             issued += int(carry_out(reversal_id, order_id))
+        except RateLimited:  # not a failure of this reversal: the pass backs off
+            db.session.rollback()
+            for later_id, _order in claimed[index:]:
+                _release(later_id)
+            raise
         except InvoiceboxError as exc:  # not read or not sent: tried again next pass
             db.session.rollback()
             errors.append(f"reversal {reversal_id}: {exc}")
@@ -72,7 +88,10 @@ def claim(limit: int) -> list[tuple[int, int]]:
     refused = db.select(Refund.id).where(
         Refund.id == Reversal.refund_id,
         Refund.status.in_([RefundStatus.REJECTED.value, RefundStatus.CANCELED.value])).exists()
-    due = db.and_(db.or_(Reversal.refund_id.is_(None), refused),
+    # Not yet carried out: no refund and no DELETE applied (issued_at), or only a refund
+    # that Invoicebox refused or canceled.
+    due = db.and_(db.or_(db.and_(Reversal.refund_id.is_(None), Reversal.issued_at.is_(None)),
+                         refused),
                   Reversal.attempts < MAX_ATTEMPTS,
                   db.or_(Reversal.lease_until.is_(None), Reversal.lease_until < now))
     candidates = db.select(Reversal.id).where(due).order_by(Reversal.id).limit(limit)
@@ -87,9 +106,18 @@ def claim(limit: int) -> list[tuple[int, int]]:
 
 
 def carry_out(reversal_id: int, order_id: int) -> bool:
-    """Refund the order in full for its reversal; True when Invoicebox accepted it."""
+    """Refund the order in full for its reversal, or cancel a guarantee; True when
+    Invoicebox accepted it."""
     order = db.session.get(Order, order_id)
-    attempts = db.session.get(Reversal, reversal_id).attempts
+    reversal = db.session.get(Reversal, reversal_id)
+    attempts = reversal.attempts
+    payment = db.session.get(Payment, reversal.payment_id)
+    if payment.status in PAYMENT_HELD or payment.status == PaymentStatus.CANCELED:
+        # A guarantee: DELETE, not a refund (it may already be canceled: say so).
+        invoicebox_id, payment_id = payment.invoicebox_order_id, payment.id
+        db.session.commit()
+        return _delete(reversal_id, order_id, payment_id, invoicebox_id,
+                       already=payment.status == PaymentStatus.CANCELED)
     db.session.commit()  # nothing is open while Invoicebox is called
     try:
         refund = create_refund(order, RefundSelection(lines=(), everything=True), REASON,
@@ -114,6 +142,53 @@ def carry_out(reversal_id: int, order_id: int) -> bool:
     log.info("order %s: reversal %s sent as refund %s (%s)", order.number, reversal_id,
              refund.merchant_order_id, refund.status)
     return accepted
+
+
+def _delete(reversal_id: int, order_id: int, payment_id: int, invoicebox_id: str,
+            *, already: bool) -> bool:
+    """Cancel the held Invoicebox order (the guarantee is released in full), then apply the
+    answer; True when it is canceled there. Gateway failures other than a refusal go up to
+    :func:`carry_out_due`, which records them."""
+    reported = PaymentStatus.CANCELED
+    shown = PaymentStatus.CANCELED.value
+    if not already:
+        client = gateway.client()
+        try:
+            with gateway.about(order_id=order_id):
+                remote = client.cancel_order(invoicebox_id)
+        except UnknownOutcome:  # sent, answer lost: what is the order now?
+            with gateway.about(order_id=order_id):
+                remote = client.get_order(invoicebox_id)
+        except RateLimited:
+            raise  # carry_out_due releases it and the pass backs off
+        except ApiError as error:
+            _failed(reversal_id, order_id,
+                    f"Invoicebox refused to cancel order {invoicebox_id}: {error.message}")
+            return False
+        reported, shown = payment_status_for(remote.status), remote.status or "?"
+
+    def apply() -> bool:
+        order = locked(Order, order_id)
+        payment = locked(Payment, payment_id)
+        if reported != PaymentStatus.CANCELED:
+            return False
+        apply_hold_news(payment, reported, amount=None, currency=None, paid_at=None,
+                        source="reconciliation")
+        reversal = db.session.get(Reversal, reversal_id, populate_existing=True)
+        reversal.issued_at, reversal.lease_until = now_utc(), None
+        reversal.attempts += 1
+        record_event(order, EventKind.REVERSAL_ISSUED,
+                     f"Reversal issued: Invoicebox order {invoicebox_id} canceled (DELETE); "
+                     "the guarantee is released to the buyer in full.",
+                     data={"reversal_id": reversal_id, "method": "delete"})
+        return True
+
+    if retry_on_conflict(apply):
+        log.info("order %s: reversal %s carried out by DELETE", order_id, reversal_id)
+        return True
+    _failed(reversal_id, order_id,
+            f"Invoicebox would not cancel order {invoicebox_id}; it is {shown} there.")
+    return False
 
 
 def _failed(reversal_id: int, order_id: int, error: str) -> None:

@@ -2,10 +2,11 @@
 
 The cart and checkout only look at stock; nothing is held for a buyer who has not paid.
 Stock is taken at the one moment the money is known to be in: the paid transition
-(:func:`~.transitions.mark_paid`), whichever news brought it (a notification, the
-reconcile runner, a staff member's sync). That transition has already locked the order
-and its payment; :func:`settle_stock` then locks the order's products, in ascending id
-order, in one statement (lock order: order -> payment -> product -> catalog version, see
+(:func:`~.transitions.mark_paid`), or a guarantee (hold) applied
+(:func:`.holds.apply_hold_news`), whichever news brought it (a notification, the reconcile
+runner, a staff member's sync). That transition has already locked the order and its
+payment; :func:`settle_stock` then locks the order's products, in ascending id order, in
+one statement (lock order: order -> payment -> product -> catalog version, see
 :mod:`.locking`), and takes every good of the order or none:
 
 * enough of each good: each product's stock goes down by a conditional ``UPDATE ... WHERE
@@ -17,10 +18,11 @@ order, in one statement (lock order: order -> payment -> product -> catalog vers
   back-order; the history names the shortfall;
 * not enough, shipment control on (``STOREFRONT_SHIPMENT_CONTROL``, CONTRACT §5.4):
   nothing is taken, the order becomes ``undeliverable`` ("not deliverable, money going
-  back") and a :class:`~storefront.models.Reversal` is written in the same transaction;
-  :func:`~.transitions.mark_paid` reports it, the notification is answered
-  ``shipping_unavailable``, and the reconcile runner refunds the payment in full
-  afterwards (:mod:`.reversals`), never inside this transaction.
+  back"; a held one ``hold_undeliverable``) and a :class:`~storefront.models.Reversal`
+  is written in the same transaction; the transition reports it, the notification is
+  answered ``shipping_unavailable``, and the reconcile runner returns the money
+  afterwards (:mod:`.reversals`: a full refund of a payment, a ``DELETE`` of a
+  guarantee), never inside this transaction.
 
 Two payments for the last unit therefore queue on the product's row: the first takes it,
 the second finds none and is flagged. Services, gift certificates and goods whose stock
@@ -41,7 +43,7 @@ from .. import catalog_version
 from ..extensions import db
 from ..mail import queue_order_undeliverable
 from ..models import Order, OrderLine, Payment, Product, Reversal
-from ..states import OrderStatus, can_transition
+from ..states import UNDELIVERABLE_AFTER, OrderStatus, can_transition
 from .events import EventKind, record_event
 from .locking import ConcurrentChange
 
@@ -65,20 +67,22 @@ class StockOutcome(StrEnum):
     REFUSED = "refused"  # not enough; undeliverable, its money goes back (control on)
 
 
-def settle_stock(order: Order, payment: Payment) -> StockOutcome:
+def settle_stock(order: Order, payment: Payment, *,
+                 status: OrderStatus = OrderStatus.PAID) -> StockOutcome:
     """Take the order's goods from stock; when they are not there, flag the order or, with
     shipment control on, refuse delivery and record the reversal.
 
-    Runs inside the paid transition, just after the order became paid, with the order and
-    ``payment`` locked; the caller commits.
+    Runs inside the paid transition (or the hold), just after the order became ``status``
+    (``paid``, or ``awaiting_shipment`` for a guarantee), with the order and ``payment``
+    locked; the caller commits.
     """
     shortfalls = take_stock(order)
     if not shortfalls:
         return StockOutcome.TAKEN
     if current_app.config.get("STOREFRONT_SHIPMENT_CONTROL"):
-        refuse_delivery(order, payment, shortfalls)
+        refuse_delivery(order, payment, shortfalls, status)
         return StockOutcome.REFUSED
-    flag_short(order, shortfalls)
+    flag_short(order, shortfalls, held=status == OrderStatus.AWAITING_SHIPMENT)
     return StockOutcome.SHORT
 
 
@@ -123,8 +127,9 @@ def take_stock(order: Order) -> list[Shortfall]:
     return []
 
 
-def flag_short(order: Order, shortfalls: list[Shortfall]) -> None:
-    """Mark ``order`` as paid but not fillable from stock, for staff to act on."""
+def flag_short(order: Order, shortfalls: list[Shortfall], held: bool = False) -> None:
+    """Mark ``order`` as paid (``held``: as a guarantee) but not fillable from stock, for
+    staff to act on."""
     db.session.execute(db.update(Order).where(Order.id == order.id)
                        .values(short_of_stock=True)
                        .execution_options(synchronize_session=False))
@@ -133,29 +138,36 @@ def flag_short(order: Order, shortfalls: list[Shortfall]) -> None:
                           for s in shortfalls)
     record_event(order, EventKind.STOCK_SHORT,
                  f"Not enough stock to fill the order: {described}. Nothing was taken; "
-                 "refund the order or back-order the goods.",
+                 + ("cancel the order (the guarantee is released) or back-order the goods."
+                    if held else "refund the order or back-order the goods."),
                  data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls}})
     log.warning("order %s paid but short of stock: %s", order.number, described)
 
 
-def refuse_delivery(order: Order, payment: Payment, shortfalls: list[Shortfall]) -> None:
-    """The paid order cannot be delivered: ``undeliverable``, and its reversal recorded."""
-    assert can_transition(OrderStatus.PAID, OrderStatus.UNDELIVERABLE)
+def refuse_delivery(order: Order, payment: Payment, shortfalls: list[Shortfall],
+                    status: OrderStatus = OrderStatus.PAID) -> None:
+    """The order, just ``status`` (paid or held), cannot be delivered: ``undeliverable``
+    (``hold_undeliverable`` for a guarantee), and its reversal recorded."""
+    target = UNDELIVERABLE_AFTER[status]
+    assert can_transition(status, target)
     changed = db.session.execute(
-        db.update(Order).where(Order.id == order.id, Order.status == OrderStatus.PAID.value)
-        .values(status=OrderStatus.UNDELIVERABLE.value)
+        db.update(Order).where(Order.id == order.id, Order.status == status.value)
+        .values(status=target.value)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise ConcurrentChange(f"order {order.number}: changed while it was being paid")
-    set_committed_value(order, "status", OrderStatus.UNDELIVERABLE.value)
+    set_committed_value(order, "status", target.value)
     db.session.add(Reversal(order_id=order.id, payment_id=payment.id))
     queue_order_undeliverable(order, payment)  # the buyer's mail, committed with the move
     described = ", ".join(f"{s.sku} (wanted {s.wanted}, {s.available} left)"
                           for s in shortfalls)
+    back = ("the guarantee is to be reversed in full (DELETE)"
+            if target == OrderStatus.HOLD_UNDELIVERABLE
+            else "the payment is to be refunded in full")
     record_event(order, EventKind.UNDELIVERABLE,
                  f"Not deliverable: {described}. Nothing was taken from stock; Invoicebox was "
-                 "answered shipping_unavailable and the payment is to be refunded in full.",
+                 f"answered shipping_unavailable and {back}.",
                  data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls},
                        "payment_id": payment.id})
     log.warning("order %s not deliverable (%s): reversal recorded", order.number, described)

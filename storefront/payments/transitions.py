@@ -202,7 +202,8 @@ def apply_gateway_order(payment: Payment, remote: GatewayOrder, *, source: str) 
     if concerns_hold(payment, reported):  # a guarantee payment: see .holds
         return apply_hold_news(payment, reported, amount=remote.amount,
                                currency=remote.currency_id, paid_at=remote.paid_at,
-                               source=source) is HoldResult.APPLIED or changed
+                               source=source) in (HoldResult.APPLIED,
+                                                  HoldResult.UNDELIVERABLE) or changed
     if reported == PaymentStatus.COMPLETED:
         if not amount_matches(payment, remote.amount, remote.currency_id):
             log.error(

@@ -26,7 +26,14 @@ from ..payments import (
     refund_requests_of,
     shipped_shipments,
 )
-from ..states import ORDER_OPEN, ORDER_PAID, REFUND_OPEN, OrderStatus, PaymentStatus
+from ..states import (
+    ORDER_OPEN,
+    ORDER_PAID,
+    ORDER_UNDELIVERABLE,
+    REFUND_OPEN,
+    OrderStatus,
+    PaymentStatus,
+)
 from . import bp
 from .formatting import order_status_label
 from .forms import PayForm
@@ -133,16 +140,19 @@ def _pay_state(order: Order) -> dict[str, object]:
     payment = order.current_payment
     troubled = payment is not None and payment.status in (PaymentStatus.FAILED,
                                                           PaymentStatus.PENDING)
-    undeliverable = order.status == OrderStatus.UNDELIVERABLE or (
-        order.status in ORDER_PAID and has_reversal(order))
+    # Answered shipping_unavailable: still going back, or gone back (refunded, or the
+    # guarantee canceled by the runner's reversal).
+    undeliverable = order.status in ORDER_UNDELIVERABLE or (
+        order.status in ORDER_PAID | {OrderStatus.CANCELED} and has_reversal(order))
     return {
         "paid": is_paid(order) and not undeliverable,
         "undeliverable": undeliverable,
         # Paid as a guarantee: reversing it releases the reserved money, nothing is charged.
         # A paid payment ends canceled only that way (a hold reversed with DELETE).
-        "guarantee": payment is not None and (
-            payment.status == PaymentStatus.HOLD
-            or (payment.status == PaymentStatus.CANCELED and payment.paid_at is not None)),
+        "guarantee": order.status == OrderStatus.HOLD_UNDELIVERABLE or (
+            payment is not None and (
+                payment.status == PaymentStatus.HOLD
+                or (payment.status == PaymentStatus.CANCELED and payment.paid_at is not None))),
         "payable": order.status in ORDER_OPEN,
         "pay_label": gettext("Try again") if troubled else gettext("Pay"),
         # Shown while the Invoicebox order can be paid: after that a new one is made.

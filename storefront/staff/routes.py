@@ -87,6 +87,7 @@ def order(number: str):
             line.shipped_quantity < line.quantity for line in order.lines),
         shipments=shipments_of(order),
         can_cancel=order.status in ORDER_CANCELABLE or order.status in ORDER_REVERSIBLE,
+        hold_cancelable=order.status in ORDER_REVERSIBLE,
         open_request=next((r for r in refund_requests_of(order)
                            if r.status == RefundRequestStatus.OPEN), None),
         hold_overdue=hold_overdue(order),

@@ -51,15 +51,18 @@ def place_order(shop: ProductionShop, items: Iterable[tuple[str, int]]) -> Place
         return Placed(order.number, order.public_token, invoicebox_id)
 
 
-def pay_quietly(shop: ProductionShop, invoicebox_id: str) -> tuple[bytes, dict[str, str]]:
-    """Pay at the sandbox, holding its notification back; the body it will send, signed.
+def pay_quietly(shop: ProductionShop, invoicebox_id: str, *,
+                guarantee: bool = False) -> tuple[bytes, dict[str, str]]:
+    """Pay at the sandbox (as a guarantee: ``hold``), holding its notification back; the
+    body it will send, signed.
 
     The body is the gateway's own (the sandbox keeps the exact bytes it queues), signed with
     the merchant's notification key as the gateway signs it.
     """
     shop.sandbox.scenario("notification_delay", count=1, seconds=HOLD_SECONDS, path=shop.url)
-    paid = shop.sandbox.control(f"orders/{invoicebox_id}/pay")
-    assert paid["status"] == "completed", paid["status"]
+    paid = shop.sandbox.control(f"orders/{invoicebox_id}/pay",
+                                {"guarantee": True} if guarantee else None)
+    assert paid["status"] == ("hold" if guarantee else "completed"), paid["status"]
     [queued] = paid["notifications"]
     assert queued["state"] == "pending" and queued["attempts"] == 0, queued
     raw = queued["body"].encode("utf-8")

@@ -44,9 +44,11 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import TypeVar
 
 from .. import budget
 from ..extensions import db
@@ -64,6 +66,7 @@ from .shipment_sync import run_shipments
 from .sync import apply_read, read_attempt
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A claim outlives a slow pass (each read may take a few retries), and ends on its own
 # when a runner dies with it.
@@ -266,45 +269,39 @@ def _refunds(report: PassReport, stop) -> None:
         report.refunds_changed += int(changed)
 
 
-def _reversals(report: PassReport, stop) -> None:
+def _batch_step(report: PassReport, work: Callable[[int], T]) -> T | None:
+    """Run ``work(batch size)``, a step that claims and works through its own batch; None
+    when the account's budget or a 429 ended it (what it did not reach stays due)."""
     try:
-        issued, errors = carry_out_due(budget.setting("STOREFRONT_RECONCILE_BATCH"), stop)
+        return work(budget.setting("STOREFRONT_RECONCILE_BATCH"))
     except budget.BudgetExhausted:
         report.stopped = "budget"
-        return
     except RateLimited as exc:
-        _back_off(report, exc)
-        return
-    report.reversals_issued += issued
-    report.errors.extend(errors)
+        _back_off(report, exc)  # claimed items are released: due again next pass
+    return None
+
+
+def _reversals(report: PassReport, stop) -> None:
+    if (done := _batch_step(report, lambda batch: carry_out_due(batch, stop))) is not None:
+        issued, errors = done
+        report.reversals_issued += issued
+        report.errors.extend(errors)
 
 
 def _shipments(owner: str, report: PassReport, stop) -> None:
-    try:
-        read, changed, errors = run_shipments(
-            owner, budget.setting("STOREFRONT_RECONCILE_BATCH"), stop)
-    except budget.BudgetExhausted:
-        report.stopped = "budget"
-        return
-    except RateLimited as exc:
-        _back_off(report, exc)
-        return  # the leases are released: due again for the next pass
-    report.shipment_orders_read += read
-    report.shipments_changed += changed
-    report.errors.extend(errors)
+    done = _batch_step(report, lambda batch: run_shipments(owner, batch, stop))
+    if done is not None:
+        read, changed, errors = done
+        report.shipment_orders_read += read
+        report.shipments_changed += changed
+        report.errors.extend(errors)
 
 
 def _auto_ship(report: PassReport) -> None:
-    try:
-        shipped, errors = ship_services(budget.setting("STOREFRONT_RECONCILE_BATCH"))
-    except budget.BudgetExhausted:
-        report.stopped = "budget"
-        return
-    except RateLimited as exc:
-        _back_off(report, exc)
-        return
-    report.services_shipped += shipped
-    report.errors.extend(errors)
+    if (done := _batch_step(report, ship_services)) is not None:
+        shipped, errors = done
+        report.services_shipped += shipped
+        report.errors.extend(errors)
 
 
 def _claim_refund_orders(limit: int) -> list[int]:

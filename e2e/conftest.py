@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ from playwright.sync_api import BrowserContext, Page, expect
 from storefront import create_app
 from storefront.catalog import seed_catalog
 from storefront.extensions import db
+from storefront.invoicebox import InvoiceboxClient
+from storefront.models import Order
+from storefront.staff.accounts import StaffAccountError, create_staff
 from tests.conftest import test_config
 from tests.support.sandbox import SandboxProcess
 from tests.support.shop import PRIVATE_BUYER, LiveShop, checkout_paid_order
@@ -212,6 +216,39 @@ def fits_the_screen(page: Page) -> None:
     width, window = page.evaluate(
         "[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= window, f"{page.url} is {width} px wide in a {window} px window"
+
+
+def staff_member(shop: LiveShop, email: str, password: str) -> None:
+    """A staff account with these credentials (kept if an earlier test made it)."""
+    with shop.app.app_context():
+        try:
+            create_staff(email, password)
+        except StaffAccountError:  # made by an earlier test of this session
+            db.session.rollback()
+        else:
+            db.session.commit()
+
+
+def sign_in(page: Page, words: Mapping[str, str], email: str, password: str) -> None:
+    """Fill in and send the staff sign-in form the page shows."""
+    page.get_by_label(words["email"]).fill(email)
+    page.get_by_label(words["password"]).fill(password)
+    page.get_by_role("button", name=words["sign_in"]).click()
+
+
+def order_ids(shop: LiveShop, public_token: str) -> tuple[str, str]:
+    """The order's number and its Invoicebox id."""
+    with shop.app.app_context():
+        order = db.session.execute(
+            db.select(Order).where(Order.public_token == public_token)).scalar_one()
+        return order.number, order.paid_payment.invoicebox_order_id
+
+
+def refundable(sandbox: SandboxProcess, invoicebox_id: str) -> dict[str, Decimal]:
+    """What the sandbox still lets refund, by SKU."""
+    gateway = InvoiceboxClient(sandbox.url, sandbox.token)
+    return {item.sku: item.available_amount
+            for item in gateway.get_refundable_items(invoicebox_id)}
 
 
 def order_token_in(url: str) -> str:

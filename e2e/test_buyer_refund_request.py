@@ -15,12 +15,16 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from storefront.extensions import db
-from storefront.invoicebox import InvoiceboxClient
-from storefront.models import Order
-from storefront.staff.accounts import StaffAccountError, create_staff
-
-from .conftest import LOCALES, PHONE, WORDS, fits_the_screen
+from .conftest import (
+    LOCALES,
+    PHONE,
+    WORDS,
+    fits_the_screen,
+    order_ids,
+    refundable,
+    sign_in,
+    staff_member,
+)
 
 EMAIL, PASSWORD = "irina@sever-coffee.ru", "e2e refund requests passphrase"
 PRESS_SKU = "FP-GLS-350"
@@ -43,37 +47,13 @@ REQUEST_WORDS = {
 REASON = "The glass arrived cracked"
 
 
-def _staff_member(shop) -> None:
-    with shop.app.app_context():
-        try:
-            create_staff(EMAIL, PASSWORD)
-        except StaffAccountError:  # made by an earlier test of this session
-            db.session.rollback()
-        else:
-            db.session.commit()
-
-
-def _order(shop, public_token: str) -> tuple[str, str]:
-    """The order's number and its Invoicebox id."""
-    with shop.app.app_context():
-        order = db.session.execute(
-            db.select(Order).where(Order.public_token == public_token)).scalar_one()
-        return order.number, order.paid_payment.invoicebox_order_id
-
-
-def _refundable(sandbox, invoicebox_id: str) -> dict[str, Decimal]:
-    gateway = InvoiceboxClient(sandbox.url, sandbox.token)
-    return {item.sku: item.available_amount
-            for item in gateway.get_refundable_items(invoicebox_id)}
-
-
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_buyer_requests_a_refund_staff_issue_it_buyer_sees_it_refunded(
         page: Page, shop, sandbox, paid_order, language):
     words, mine, price = WORDS[language], REQUEST_WORDS[language], PRICE[language]
-    _staff_member(shop)
-    number, invoicebox_id = _order(shop, paid_order)
-    before = _refundable(sandbox, invoicebox_id)
+    staff_member(shop, EMAIL, PASSWORD)
+    number, invoicebox_id = order_ids(shop, paid_order)
+    before = refundable(sandbox, invoicebox_id)
     buyer_url = f"{shop.url}/orders/{paid_order}"
 
     # The buyer asks for the press back, and says why.
@@ -88,14 +68,12 @@ def test_buyer_requests_a_refund_staff_issue_it_buyer_sees_it_refunded(
     expect(requests).to_contain_text(mine["waiting"])
     expect(requests).to_contain_text(REASON)
     expect(page.get_by_role("link", name=mine["request"])).to_have_count(0)
-    assert _refundable(sandbox, invoicebox_id) == before  # a request refunds nothing
+    assert refundable(sandbox, invoicebox_id) == before  # a request refunds nothing
 
     # Staff see it in "Refund requests" (counted in the navigation) and open it.
     staff = page.context.new_page()
     staff.goto(f"{shop.url}/staff/login")
-    staff.get_by_label(words["email"]).fill(EMAIL)
-    staff.get_by_label(words["password"]).fill(PASSWORD)
-    staff.get_by_role("button", name=words["sign_in"]).click()
+    sign_in(staff, words, EMAIL, PASSWORD)
     nav_link = staff.get_by_role("link", name=re.compile("^" + mine["requests"]))
     expect(nav_link.locator(".nav-count")).to_have_text(re.compile(r"^\d+"))
     nav_link.click()
@@ -110,7 +88,7 @@ def test_buyer_requests_a_refund_staff_issue_it_buyer_sees_it_refunded(
     staff.get_by_role("button", name=words["issue"]).click()
     staff.get_by_role("button", name=f"{words['confirm']} {price}").click()
     expect(staff.locator(".flash").filter(has_text=words["created"])).to_be_visible()
-    after = _refundable(sandbox, invoicebox_id)
+    after = refundable(sandbox, invoicebox_id)
     assert after[PRESS_SKU] == before[PRESS_SKU] - Decimal("2490")
     assert after["delivery"] == before["delivery"]
     staff.close()
@@ -123,7 +101,7 @@ def test_buyer_requests_a_refund_staff_issue_it_buyer_sees_it_refunded(
 
 def test_the_refund_request_pages_fit_a_phone(new_context, shop, sandbox, paid_order):
     words, mine = WORDS["ru"], REQUEST_WORDS["ru"]
-    _staff_member(shop)
+    staff_member(shop, EMAIL, PASSWORD)
     phone = new_context(locale=LOCALES["ru"], viewport=PHONE).new_page()
     phone.goto(f"{shop.url}/orders/{paid_order}/refund")
     fits_the_screen(phone)
@@ -134,12 +112,10 @@ def test_the_refund_request_pages_fit_a_phone(new_context, shop, sandbox, paid_o
     fits_the_screen(phone)  # the order page with its request
 
     phone.goto(f"{shop.url}/staff/login")
-    phone.get_by_label(words["email"]).fill(EMAIL)
-    phone.get_by_label(words["password"]).fill(PASSWORD)
-    phone.get_by_role("button", name=words["sign_in"]).click()
+    sign_in(phone, words, EMAIL, PASSWORD)
     phone.get_by_role("link", name=re.compile("^" + mine["requests"])).click()
     fits_the_screen(phone)  # the list
-    number, _ = _order(shop, paid_order)
+    number, _ = order_ids(shop, paid_order)
     phone.get_by_role("row").filter(has_text=REASON).get_by_role("link", name=number).click()
     fits_the_screen(phone)  # the refund screen with the buyer's request
     phone.get_by_role("link", name="Отклонить заявку").click()

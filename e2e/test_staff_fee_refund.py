@@ -10,22 +10,20 @@ from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
-from .conftest import WORDS
-from .test_staff_refund import EMAIL, PASSWORD, PRESS, _order, _staff_member
+from .conftest import WORDS, order_ids, sign_in, staff_member
+from .test_staff_refund import EMAIL, PASSWORD, PRESS
 
 NET, FEE = "2,000.00\u00a0₽", "490.00\u00a0₽"  # the press (2 490.00) less the fee
 
 
 def test_refund_a_position_keeping_a_fee(page: Page, shop, sandbox, paid_order):
     words = WORDS["en"]
-    _staff_member(shop)
-    number, invoicebox_id = _order(shop, paid_order)
+    staff_member(shop, EMAIL, PASSWORD)
+    number, invoicebox_id = order_ids(shop, paid_order)
 
     page.goto(f"{shop.url}/staff/orders")
     expect(page).to_have_url(re.compile(r"/staff/login\?next="))
-    page.get_by_label(words["email"]).fill(EMAIL)
-    page.get_by_label(words["password"]).fill(PASSWORD)
-    page.get_by_role("button", name=words["sign_in"]).click()
+    sign_in(page, words, EMAIL, PASSWORD)
     page.get_by_role("link", name=number).click()
     page.get_by_role("link", name=words["refund"], exact=True).click()
 

@@ -13,12 +13,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from storefront.extensions import db
-from storefront.invoicebox import InvoiceboxClient
-from storefront.models import Order
-from storefront.staff.accounts import StaffAccountError, create_staff
-
-from .conftest import WORDS
+from .conftest import WORDS, order_ids, refundable, sign_in, staff_member
 
 EMAIL, PASSWORD = "olga@sever-coffee.ru", "e2e staff passphrase"
 PRESS = "Френч-пресс из боросиликатного стекла, 350 мл"  # the receipt's name, in both
@@ -26,43 +21,17 @@ PRESS_SKU = "FP-GLS-350"
 PRICE = {"ru": "2\u00a0490,00\u00a0₽", "en": "2,490.00\u00a0₽"}
 
 
-def _staff_member(shop) -> None:
-    with shop.app.app_context():
-        try:
-            create_staff(EMAIL, PASSWORD)
-        except StaffAccountError:  # made by an earlier test of this session
-            db.session.rollback()
-        else:
-            db.session.commit()
-
-
-def _order(shop, public_token: str) -> tuple[str, str]:
-    """The order's number and its Invoicebox id."""
-    with shop.app.app_context():
-        order = db.session.execute(
-            db.select(Order).where(Order.public_token == public_token)).scalar_one()
-        return order.number, order.paid_payment.invoicebox_order_id
-
-
-def _refundable(sandbox, invoicebox_id: str) -> dict[str, Decimal]:
-    gateway = InvoiceboxClient(sandbox.url, sandbox.token)
-    return {item.sku: item.available_amount
-            for item in gateway.get_refundable_items(invoicebox_id)}
-
-
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_refund_one_position_and_see_it_complete(page: Page, shop, sandbox, paid_order,
                                                  language):
     words, price = WORDS[language], PRICE[language]
-    _staff_member(shop)
-    number, invoicebox_id = _order(shop, paid_order)
-    before = _refundable(sandbox, invoicebox_id)
+    staff_member(shop, EMAIL, PASSWORD)
+    number, invoicebox_id = order_ids(shop, paid_order)
+    before = refundable(sandbox, invoicebox_id)
 
     page.goto(f"{shop.url}/staff/orders")
     expect(page).to_have_url(re.compile(r"/staff/login\?next="))
-    page.get_by_label(words["email"]).fill(EMAIL)
-    page.get_by_label(words["password"]).fill(PASSWORD)
-    page.get_by_role("button", name=words["sign_in"]).click()
+    sign_in(page, words, EMAIL, PASSWORD)
     expect(page.get_by_role("heading", name=words["orders"])).to_be_visible()
 
     page.get_by_role("link", name=number).click()
@@ -81,11 +50,11 @@ def test_refund_one_position_and_see_it_complete(page: Page, shop, sandbox, paid
     confirm = page.get_by_role("button", name=f"{words['confirm']} {price}")
     expect(confirm).to_be_visible()
     expect(page.get_by_role("row").filter(has_text=PRESS)).to_contain_text(price)
-    assert _refundable(sandbox, invoicebox_id) == before
+    assert refundable(sandbox, invoicebox_id) == before
     confirm.click()
 
     expect(page.locator(".flash").filter(has_text=words["created"])).to_be_visible()
-    after = _refundable(sandbox, invoicebox_id)
+    after = refundable(sandbox, invoicebox_id)
     assert after[PRESS_SKU] == before[PRESS_SKU] - Decimal("2490")
     assert after["delivery"] == before["delivery"]
     expect(heading).to_contain_text(words["status_partial"])

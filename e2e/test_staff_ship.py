@@ -9,11 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from storefront.extensions import db
-from storefront.models import Order
-
-from .conftest import buy, order_token_in, press
-from .test_staff_refund import EMAIL, PASSWORD, _staff_member
+from .conftest import buy, order_ids, order_token_in, press, sign_in, staff_member
+from .test_staff_refund import EMAIL, PASSWORD
 
 # The Ship screen shows the names the lines were sold under (the receipt's), in both languages.
 COFFEE = "Кофе в зёрнах «Эфиопия Иргачеффе», свежая обжарка, 250 г"
@@ -44,21 +41,16 @@ def _ship(page: Page, words: dict[str, str], name: str, quantity: int, document:
 def test_pay_ship_two_lines_in_two_shipments_and_the_buyer_sees_them(page: Page, shop, sandbox,
                                                                      language):
     words = WORDS[language]
-    _staff_member(shop)
+    staff_member(shop, EMAIL, PASSWORD)
     buy(page, shop, [("ethiopia-yirgacheffe-250", 2), ("ceramic-mug-300", 1)],
         language=language)
     press(page, "pay")
     expect(page.get_by_role("heading", name=words["paid"])).to_be_visible(timeout=20_000)
     token = order_token_in(page.url)
-    with shop.app.app_context():
-        order = db.session.execute(db.select(Order).where(Order.public_token == token)
-                                   ).scalar_one()
-        number, invoicebox_id = order.number, order.paid_payment.invoicebox_order_id
+    number, invoicebox_id = order_ids(shop, token)
 
     page.goto(f"{shop.url}/staff/orders/{number}")
-    page.get_by_label(words["email"]).fill(EMAIL)
-    page.get_by_label(words["password"]).fill(PASSWORD)
-    page.get_by_role("button", name=words["sign_in"]).click()
+    sign_in(page, words, EMAIL, PASSWORD)
     expect(page.get_by_role("heading", name=f"{words['order']} {number}")).to_be_visible()
 
     _ship(page, words, COFFEE, 2, "ТН-1")

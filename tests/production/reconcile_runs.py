@@ -3,7 +3,10 @@ systemd timer would: a separate process with the shop's own settings."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from storefront.extensions import db
@@ -29,6 +32,22 @@ def reconcile(shop: ProductionShop, *args: str, **settings: str) -> str:
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, output
     return output
+
+
+@contextmanager
+def two_runners(shop: ProductionShop, **settings: str) -> Iterator[list[str]]:
+    """Two ``reconcile --every 1`` runners at once while the block runs, stopped with SIGTERM
+    at its end (as systemd stops them). The list it gives fills with their outputs once both
+    have stopped; both must have exited cleanly."""
+    runners = [start_reconcile(shop, "--every", "1", **settings) for _ in range(2)]
+    outputs: list[str] = []
+    try:
+        yield outputs
+    finally:
+        for runner in runners:
+            runner.send_signal(signal.SIGTERM)
+    outputs.extend(runner.communicate(timeout=30)[0] for runner in runners)
+    assert [runner.returncode for runner in runners] == [0, 0], outputs
 
 
 def drop_notifications(shop: ProductionShop, placed: Placed) -> None:

@@ -10,7 +10,6 @@ the catcher looks in ``pg_stat_activity`` for a connection idle in a transaction
 
 from __future__ import annotations
 
-import signal
 import time
 from collections import Counter
 
@@ -22,7 +21,7 @@ from storefront.models import OutboxMessage
 from tests.support.mail import Catcher, SlowSave
 
 from .flows import place_order
-from .reconcile_runs import start_reconcile
+from .reconcile_runs import two_runners
 
 pytestmark = pytest.mark.postgres
 
@@ -69,20 +68,14 @@ def test_two_runners_at_once_send_each_message_once(live_shop, tmp_path):
         smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(catcher.port),
                 "SMTP_SECURITY": "none", "SMTP_SENDER": "shop@sever-coffee.example",
                 "STOREFRONT_MAIL_BATCH": "2"}
-        runners = [start_reconcile(live_shop, "--every", "1", **smtp) for _ in range(2)]
-        try:
+        with two_runners(live_shop, **smtp) as outputs:
             deadline = time.monotonic() + 90
             while undelivered(live_shop):
                 assert time.monotonic() < deadline, "the runners did not send every message"
                 time.sleep(0.3)
             time.sleep(2.5)  # a further pass each: nothing is due, nothing is sent again
-        finally:
-            for runner in runners:
-                runner.send_signal(signal.SIGTERM)
-        outputs = [runner.communicate(timeout=30)[0] for runner in runners]
         messages = catcher.messages()
 
-    assert [runner.returncode for runner in runners] == [0, 0], outputs
     subjects = Counter(message["Subject"] for message in messages)
     assert subjects == Counter(f"Order {p.number} is placed" for p in placed), outputs
     assert len({message["Message-ID"] for message in messages}) == ORDERS

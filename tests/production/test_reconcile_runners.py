@@ -6,13 +6,12 @@ the sandbox's counters count exactly this test's reads.
 
 from __future__ import annotations
 
-import signal
 import time
 
 import pytest
 
 from .flows import order_status, place_order
-from .reconcile_runs import drop_notifications, make_overdue, start_reconcile
+from .reconcile_runs import drop_notifications, make_overdue, two_runners
 
 pytestmark = pytest.mark.postgres
 
@@ -32,20 +31,13 @@ def test_two_runners_at_once_read_each_payment_once(live_shop):
                                path="/filter/api/order/order")
 
     # Small batches: both runners have several passes' work.
-    runners = [start_reconcile(live_shop, "--every", "1", STOREFRONT_RECONCILE_BATCH="3")
-               for _ in range(2)]
-    try:
+    with two_runners(live_shop, STOREFRONT_RECONCILE_BATCH="3") as outputs:
         deadline = time.monotonic() + 60
         while any(order_status(live_shop, p.number) != "paid" for p in placed):
             assert time.monotonic() < deadline, "the runners did not pay every order"
             time.sleep(0.2)
         time.sleep(2)  # a further pass each: nothing is due, so nothing is read again
-    finally:
-        for runner in runners:
-            runner.send_signal(signal.SIGTERM)
-    outputs = [runner.communicate(timeout=30)[0] for runner in runners]
 
-    assert [runner.returncode for runner in runners] == [0, 0], outputs
     assert live_shop.sandbox.get("api/counters").get(ORDER_READS) == ORDERS
     read = [sum(int(line.split("reconcile pass: ")[1].split()[0])
                 for line in output.splitlines() if "reconcile pass: " in line)

@@ -8,7 +8,6 @@ sandbox's counters count exactly this module's correction orders.
 
 from __future__ import annotations
 
-import signal
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -19,7 +18,7 @@ from storefront.extensions import db
 from storefront.models import Refund, now_utc
 
 from .flows import order_record, paid_order
-from .reconcile_runs import start_reconcile
+from .reconcile_runs import two_runners
 from .test_refund_races import sandbox_refunds, submit_together
 
 pytestmark = pytest.mark.postgres
@@ -77,9 +76,7 @@ def test_two_runners_finish_the_same_drafts_sending_each_correction_order_once(l
     live_shop.sandbox.scenario("api_timeout", count=DRAFTS, seconds=0.5, method="POST",
                                path="/correction-order")
 
-    runners = [start_reconcile(live_shop, "--every", "1", STOREFRONT_RECONCILE_BATCH="1")
-               for _ in range(2)]
-    try:
+    with two_runners(live_shop, STOREFRONT_RECONCILE_BATCH="1") as outputs:
         deadline = time.monotonic() + 90
         while any(sandbox_refunds(live_shop, p.invoicebox_id)[0]["status"] not in PAID_OUT
                   for p in placed):
@@ -92,12 +89,7 @@ def test_two_runners_finish_the_same_drafts_sending_each_correction_order_once(l
                 db.session.rollback()
                 time.sleep(0.3)
         time.sleep(2)  # a further pass each: nothing is due, so nothing is sent again
-    finally:
-        for runner in runners:
-            runner.send_signal(signal.SIGTERM)
-    outputs = [runner.communicate(timeout=30)[0] for runner in runners]
 
-    assert [runner.returncode for runner in runners] == [0, 0], outputs
     assert corrections(live_shop) == DRAFTS, outputs
     for each in placed:
         [remote] = sandbox_refunds(live_shop, each.invoicebox_id)

@@ -7,7 +7,6 @@ the sandbox's counters count exactly this test's reads.
 
 from __future__ import annotations
 
-import signal
 import time
 from datetime import timedelta
 
@@ -17,7 +16,7 @@ from storefront.extensions import db
 from storefront.models import Order, Shipment, now_utc
 
 from .flows import paid_order
-from .reconcile_runs import start_reconcile
+from .reconcile_runs import two_runners
 
 pytestmark = pytest.mark.postgres
 
@@ -55,18 +54,11 @@ def test_two_runners_at_once_read_each_orders_shipments_once(live_shop):
     live_shop.sandbox.scenario("api_timeout", count=ORDERS, seconds=0.5, method="GET",
                                path="/filter/api/order/shipment")
 
-    runners = [start_reconcile(live_shop, "--every", "1", STOREFRONT_RECONCILE_BATCH="2")
-               for _ in range(2)]
-    try:
+    with two_runners(live_shop, STOREFRONT_RECONCILE_BATCH="2"):
         deadline = time.monotonic() + 60
         while set(statuses(live_shop, numbers)) != {"completed"}:
             assert time.monotonic() < deadline, "the runners did not complete every shipment"
             time.sleep(0.2)
         time.sleep(2)  # a further pass each: nothing is due, so nothing is read again
-    finally:
-        for runner in runners:
-            runner.send_signal(signal.SIGTERM)
-    outputs = [runner.communicate(timeout=30)[0] for runner in runners]
 
-    assert [runner.returncode for runner in runners] == [0, 0], outputs
     assert live_shop.sandbox.get("api/counters").get(SHIPMENT_READS) == ORDERS

@@ -11,7 +11,7 @@ from storefront.staff.accounts import create_staff
 from tests.support.sandbox import SandboxProcess
 
 from .helpers import STAFF_EMAIL, STAFF_PASSWORD, sign_in
-from .live import NOWHERE, ShopOnSandbox
+from .live import ShopOnSandbox, shop_on
 
 
 @pytest.fixture
@@ -30,17 +30,33 @@ def staff_client(app: Flask, staff: int) -> FlaskClient:
     return client
 
 
+@pytest.fixture
+def staff_on(shop_app: Flask) -> FlaskClient:
+    """A client signed in as a new staff member of ``shop_app``, for the modules that run
+    on SQLite and PostgreSQL (each defines ``shop_app``)."""
+    with shop_app.app_context():
+        create_staff(STAFF_EMAIL, STAFF_PASSWORD)
+        db.session.commit()
+    client = shop_app.test_client()
+    assert sign_in(client).status_code == 302
+    return client
+
+
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    """One sandbox process per test module. Refunds complete when a test says so."""
-    with SandboxProcess(tmp_path_factory.mktemp("sandbox"),
-                        env={"SANDBOX_REFUND_DELAY": "60"}) as process:
+def sandbox_env() -> dict[str, str]:
+    """The sandbox's settings: refunds complete when a test says so. A module that wants
+    others defines its own ``sandbox_env``."""
+    return {"SANDBOX_REFUND_DELAY": "60"}
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory, sandbox_env: dict[str, str]):
+    """One sandbox process per test module."""
+    with SandboxProcess(tmp_path_factory.mktemp("sandbox"), env=sandbox_env) as process:
         yield process
 
 
 @pytest.fixture
 def shop(make_app, sandbox) -> ShopOnSandbox:
     """The shop on the sandbox; notifications to it are lost (see ``live.NOWHERE``)."""
-    sandbox.clear_scenarios()
-    return ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE),
-                    sandbox)
+    return shop_on(make_app, sandbox)

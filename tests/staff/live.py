@@ -113,3 +113,11 @@ def refund_data(token: str, skus: list[str], quantities: dict[str, int] | None =
     if everything:
         data["everything"] = "y"
     return data
+
+
+def shop_on(make_app, sandbox: SandboxProcess, **settings) -> ShopOnSandbox:
+    """A fresh shop app (with ``settings``) on ``sandbox``, its scenarios cleared;
+    notifications to the shop are lost (see ``NOWHERE``)."""
+    sandbox.clear_scenarios()
+    return ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE,
+                                  **settings), sandbox)

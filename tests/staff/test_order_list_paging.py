@@ -38,16 +38,6 @@ def count_limit(request, monkeypatch) -> None:
         monkeypatch.setattr(queries, "EXACT_COUNT_LIMIT", request.param)
 
 
-@pytest.fixture
-def staff_on(shop_app: Flask) -> FlaskClient:
-    with shop_app.app_context():
-        create_staff("anna@sever-coffee.ru", "correct horse battery")
-        db.session.commit()
-    client = shop_app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
-
-
 def _numbers(page: str) -> list[str]:
     return re.findall(r'href="/staff/orders/([^"?]+)"', page)
 

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from storefront.config import normalise_database_url
 from storefront.extensions import db
@@ -29,16 +28,6 @@ def shop_app(request, make_app) -> Flask:
         return make_app(STOREFRONT_HOLD_SHIP_DAYS=DAYS)
     url = normalise_database_url(request.getfixturevalue("postgres_url"))
     return make_app(SQLALCHEMY_DATABASE_URI=url, STOREFRONT_HOLD_SHIP_DAYS=DAYS)
-
-
-@pytest.fixture
-def staff_on(shop_app: Flask) -> FlaskClient:
-    with shop_app.app_context():
-        create_staff("anna@sever-coffee.ru", "correct horse battery")
-        db.session.commit()
-    client = shop_app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def held(number: str, *, days_ago: float, minutes_ago: int = 0,

@@ -15,27 +15,21 @@ from storefront.extensions import db
 from storefront.models import OrderEvent, OrderLine, Shipment
 from storefront.payments import run_pass
 from tests.sandbox.helpers import eventually
-from tests.support.sandbox import SandboxProcess
 
-from .live import NOWHERE, ShopOnSandbox, refund_data, refund_form
+from .live import ShopOnSandbox, refund_data, refund_form, shop_on
 
 COFFEE, MUG = "CB-ETH-250", "MUG-CER-300"
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
+def sandbox_env() -> dict[str, str]:
     """Shipments move on only when a test advances them."""
-    with SandboxProcess(tmp_path_factory.mktemp("sandbox"),
-                        env={"SANDBOX_REFUND_DELAY": "60",
-                             "SANDBOX_SHIPMENT_DELAY": "3600"}) as process:
-        yield process
+    return {"SANDBOX_REFUND_DELAY": "60", "SANDBOX_SHIPMENT_DELAY": "3600"}
 
 
 @pytest.fixture
 def shop(make_app, sandbox) -> ShopOnSandbox:
-    sandbox.clear_scenarios()
-    return ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE,
-                                  STOREFRONT_RECONCILE_GRACE_SECONDS=0), sandbox)
+    return shop_on(make_app, sandbox, STOREFRONT_RECONCILE_GRACE_SECONDS=0)
 
 
 def ship_form(client: FlaskClient, number: str) -> tuple[str, list[str]]:
@@ -194,9 +188,8 @@ def test_a_shipment_canceled_by_invoicebox_frees_its_units(shop):
 
 
 def test_a_lost_answer_is_found_by_its_document_number(make_app, sandbox):
-    shop = ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, INVOICEBOX_WRITE_TIMEOUT=0.5,
-                                  STOREFRONT_PUBLIC_URL=NOWHERE,
-                                  STOREFRONT_RECONCILE_GRACE_SECONDS=0), sandbox)
+    shop = shop_on(make_app, sandbox, INVOICEBOX_WRITE_TIMEOUT=0.5,
+                   STOREFRONT_RECONCILE_GRACE_SECONDS=0)
     number = shop.paid_order({COFFEE: 2})
     client = shop.staff_client()
     # The gateway holds our request past our 0.5 s timeout, then registers it anyway.
@@ -247,8 +240,7 @@ def test_the_buyer_sees_what_was_shipped(shop):
 
 
 def test_the_runner_ships_paid_services_by_itself_when_the_shop_says_so(make_app, sandbox):
-    shop = ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE,
-                                  STOREFRONT_AUTO_SHIP_SERVICES=True), sandbox)
+    shop = shop_on(make_app, sandbox, STOREFRONT_AUTO_SHIP_SERVICES=True)
     number = shop.paid_order({"SRV-LESSON-1H": 1, COFFEE: 1, "delivery": 1})
 
     with shop.app.app_context():

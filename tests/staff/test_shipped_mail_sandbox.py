@@ -15,9 +15,8 @@ from storefront.mail import queue_order_shipped
 from storefront.models import OutboxMessage, Shipment
 from storefront.payments import pay, place_order, run_pass, sync_payment
 from tests.support.mail import Catcher, smtp_settings
-from tests.support.sandbox import SandboxProcess
 
-from .live import BUYER, NOWHERE, ShopOnSandbox
+from .live import BUYER, NOWHERE, ShopOnSandbox, shop_on
 from .test_shipments_sandbox import remote_shipments, ship
 
 COFFEE, MUG = "CB-ETH-250", "MUG-CER-300"
@@ -27,12 +26,9 @@ MUG_RU = "Кружка керамическая ручной работы, гл�
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
+def sandbox_env() -> dict[str, str]:
     """Shipments move on only when a test advances or cancels them."""
-    with SandboxProcess(tmp_path_factory.mktemp("sandbox"),
-                        env={"SANDBOX_REFUND_DELAY": "60",
-                             "SANDBOX_SHIPMENT_DELAY": "3600"}) as process:
-        yield process
+    return {"SANDBOX_REFUND_DELAY": "60", "SANDBOX_SHIPMENT_DELAY": "3600"}
 
 
 @pytest.fixture
@@ -43,10 +39,8 @@ def catcher(tmp_path):
 
 @pytest.fixture
 def shop(make_app, sandbox, catcher) -> ShopOnSandbox:
-    sandbox.clear_scenarios()
-    return ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE,
-                                  STOREFRONT_RECONCILE_GRACE_SECONDS=0,
-                                  **smtp_settings(catcher.port)), sandbox)
+    return shop_on(make_app, sandbox, STOREFRONT_RECONCILE_GRACE_SECONDS=0,
+                   **smtp_settings(catcher.port))
 
 
 def complete(shop: ShopOnSandbox, remote_id: int) -> None:

@@ -12,7 +12,7 @@ from storefront.extensions import db
 from storefront.models import OrderEvent, Payment, Refund, Reversal, now_utc
 from storefront.payments import sync_payment
 from storefront.payments.reconcile import run_pass
-from tests.staff.live import NOWHERE, ShopOnSandbox
+from tests.staff.live import ShopOnSandbox, shop_on
 from tests.support.sandbox import SandboxProcess
 
 from .conftest import set_stock_directly, stock_of
@@ -27,9 +27,7 @@ def sandbox(tmp_path_factory):
 
 @pytest.fixture
 def shop(make_app, sandbox) -> ShopOnSandbox:
-    sandbox.clear_scenarios()
-    return ShopOnSandbox(make_app(INVOICEBOX_API_URL=sandbox.url, STOREFRONT_PUBLIC_URL=NOWHERE,
-                                  STOREFRONT_SHIPMENT_CONTROL=True), sandbox)
+    return shop_on(make_app, sandbox, STOREFRONT_SHIPMENT_CONTROL=True)
 
 
 def _overdue(shop, number: str) -> None:

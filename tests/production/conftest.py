@@ -34,8 +34,17 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess
 
 
 @pytest.fixture(scope="module")
+def shop_env() -> dict[str, str]:
+    """Settings the module's shop runs with besides the production ones; a module that
+    wants some defines its own ``shop_env``."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def live_shop(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
-              sandbox: SandboxProcess) -> Iterator[ProductionShop]:
+              sandbox: SandboxProcess, shop_env: dict[str, str]) -> Iterator[ProductionShop]:
     """The shop under gunicorn, production mode, several workers, ready to serve."""
-    with ProductionShop(tmp_path_factory.mktemp("shop"), postgres_url, sandbox) as shop:
+    shop = ProductionShop(tmp_path_factory.mktemp("shop"), postgres_url, sandbox)
+    shop.env.update(shop_env)
+    with shop:
         yield shop

@@ -14,7 +14,7 @@ import requests
 
 from storefront.extensions import db
 from storefront.invoicebox import sign
-from storefront.models import Notification, Order, OrderEvent, Payment, Refund
+from storefront.models import Notification, Order, OrderEvent, Payment, Product, Refund
 from tests.support.shop import sandbox_order_id
 
 from .live import ProductionShop
@@ -108,6 +108,19 @@ def second_invoicebox_order(shop: ProductionShop, placed: Placed) -> str:
             status="expired", amount=attempt_one.amount, expires_at=attempt_one.expires_at))
         db.session.commit()
     return created["id"]
+
+
+def set_stock(shop: ProductionShop, slug: str, stock: int) -> None:
+    with shop.app.app_context():
+        product = db.session.execute(db.select(Product).where(Product.slug == slug)).scalar_one()
+        product.stock = stock
+        db.session.commit()
+
+
+def stock_of(shop: ProductionShop, slug: str) -> int:
+    with shop.app.app_context():
+        return db.session.execute(
+            db.select(Product.stock).where(Product.slug == slug)).scalar_one()
 
 
 def order_status(shop: ProductionShop, number: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,7 +21,7 @@ from storefront.models import GatewayCall, LookupCounter
 from tests.support.shop import csrf_token
 
 from .flows import inserts_held
-from .live import ProductionShop, at_once, post_from_thread
+from .live import at_once, post_from_thread
 
 pytestmark = pytest.mark.postgres
 
@@ -31,13 +30,9 @@ CAP = 3
 
 
 @pytest.fixture(scope="module")
-def live_shop(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
-              sandbox) -> Iterator[ProductionShop]:
-    shop = ProductionShop(tmp_path_factory.mktemp("shop"), postgres_url, sandbox)
-    shop.env.update(STOREFRONT_COMPANY_LOOKUPS_PER_30S=str(CAP),
-                    STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS="100")
-    with shop:
-        yield shop
+def shop_env() -> dict[str, str]:
+    return {"STOREFRONT_COMPANY_LOOKUPS_PER_30S": str(CAP),
+            "STOREFRONT_COMPANY_LOOKUPS_PER_ADDRESS": "100"}
 
 
 def unknown_inns(count: int) -> list[str]:

@@ -9,16 +9,13 @@ own signed bodies, held back and then sent together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from storefront.extensions import db
-from storefront.models import Order, Product, Refund, Reversal
-from tests.support.sandbox import SandboxProcess
+from storefront.models import Order, Refund, Reversal
 
-from .flows import order_record, pay_quietly, place_order
-from .live import ProductionShop, at_once, post_from_thread
+from .flows import order_record, pay_quietly, place_order, set_stock, stock_of
+from .live import at_once, post_from_thread
 from .reconcile_runs import reconcile
 
 pytestmark = pytest.mark.postgres
@@ -27,32 +24,15 @@ URL = "/invoicebox/notification"
 
 
 @pytest.fixture(scope="module")
-def live_shop(tmp_path_factory: pytest.TempPathFactory, postgres_url: str,
-              sandbox: SandboxProcess) -> Iterator[ProductionShop]:
-    shop = ProductionShop(tmp_path_factory.mktemp("shop"), postgres_url, sandbox)
-    shop.env["STOREFRONT_SHIPMENT_CONTROL"] = "on"
-    with shop:
-        yield shop
-
-
-def _set_stock(shop: ProductionShop, slug: str, stock: int) -> None:
-    with shop.app.app_context():
-        product = db.session.execute(db.select(Product).where(Product.slug == slug)).scalar_one()
-        product.stock = stock
-        db.session.commit()
-
-
-def _stock(shop: ProductionShop, slug: str) -> int:
-    with shop.app.app_context():
-        return db.session.execute(
-            db.select(Product.stock).where(Product.slug == slug)).scalar_one()
+def shop_env() -> dict[str, str]:
+    return {"STOREFRONT_SHIPMENT_CONTROL": "on"}
 
 
 # Two senders meet less surely than twenty: the race is run a few times.
 @pytest.mark.parametrize("round_", range(3))
 def test_two_buyers_of_the_last_unit_one_gets_it_the_other_gets_the_money_back(live_shop,
                                                                               round_):
-    _set_stock(live_shop, "ceramic-mug-300", 1)
+    set_stock(live_shop, "ceramic-mug-300", 1)
     buyers = [place_order(live_shop, [("ceramic-mug-300", 1)]) for _ in range(2)]
     bodies = [pay_quietly(live_shop, placed.invoicebox_id) for placed in buyers]
 
@@ -60,7 +40,7 @@ def test_two_buyers_of_the_last_unit_one_gets_it_the_other_gets_the_money_back(l
 
     replies = sorted((a.status_code, a.json().get("code", "")) for a in answers)
     assert replies == [(200, ""), (200, "shipping_unavailable")], replies
-    assert _stock(live_shop, "ceramic-mug-300") == 0  # never below: CHECK (stock >= 0)
+    assert stock_of(live_shop, "ceramic-mug-300") == 0  # never below: CHECK (stock >= 0)
     statuses = {placed.number: order_record(live_shop, placed.number)["status"]
                 for placed in buyers}
     assert sorted(statuses.values()) == ["paid", "undeliverable"]

@@ -10,7 +10,7 @@ from storefront.extensions import db
 from storefront.staff.accounts import create_staff
 from tests.support.sandbox import SandboxProcess
 
-from .helpers import STAFF_EMAIL, STAFF_PASSWORD, sign_in
+from .helpers import STAFF_EMAIL, STAFF_PASSWORD, sign_in, signed_in
 from .live import ShopOnSandbox, shop_on
 
 
@@ -34,12 +34,7 @@ def staff_client(app: Flask, staff: int) -> FlaskClient:
 def staff_on(shop_app: Flask) -> FlaskClient:
     """A client signed in as a new staff member of ``shop_app``, for the modules that run
     on SQLite and PostgreSQL (each defines ``shop_app``)."""
-    with shop_app.app_context():
-        create_staff(STAFF_EMAIL, STAFF_PASSWORD)
-        db.session.commit()
-    client = shop_app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
+    return signed_in(shop_app)
 
 
 @pytest.fixture(scope="module")

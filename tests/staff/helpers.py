@@ -17,6 +17,7 @@ from storefront.extensions import db
 from storefront.invoicebox import decimal_to_kopecks
 from storefront.models import Order, OrderLine, Payment, now_utc
 from storefront.payments import LineDraft, basket_for
+from storefront.staff.accounts import create_staff
 
 STAFF_EMAIL = "anna@sever-coffee.ru"
 STAFF_PASSWORD = "correct horse battery"
@@ -31,6 +32,16 @@ def sign_in(client: FlaskClient, email: str = STAFF_EMAIL, password: str = STAFF
     url = "/staff/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"email": email, "password": password},
                        environ_base={"REMOTE_ADDR": remote_addr})
+
+
+def signed_in(app: Flask) -> FlaskClient:
+    """A client of ``app`` signed in as a staff member made for it."""
+    with app.app_context():
+        create_staff(STAFF_EMAIL, STAFF_PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    return client
 
 
 def make_order(*, status: str = "paid", lines=(COFFEE, MUG), email: str = "buyer@mail.ru",

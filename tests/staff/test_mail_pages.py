@@ -6,10 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from storefront.extensions import db
-from storefront.staff.accounts import create_staff
-
-from .helpers import STAFF_EMAIL, STAFF_PASSWORD, sign_in
+from .helpers import signed_in
 
 NAME = "20261130-081500-123456-0a1b2c3d.eml"
 
@@ -27,21 +24,12 @@ def keep(folder, name: str = NAME) -> None:
     (folder / name).write_bytes(bytes(message))
 
 
-def staff_client(app):
-    with app.app_context():
-        create_staff(STAFF_EMAIL, STAFF_PASSWORD)
-        db.session.commit()
-    client = app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
-
-
 @pytest.fixture
 def demo(make_app, tmp_path):
     app = make_app(STOREFRONT_MODE="demo", STOREFRONT_MAIL_DIR=str(tmp_path / "mail"))
     keep(tmp_path / "mail")
     (tmp_path / "secret.eml").write_text("Subject: not the catcher's\n\nsecret\n")
-    return staff_client(app)
+    return signed_in(app)
 
 
 def test_staff_read_the_caught_mail_in_demo_mode(demo):
@@ -80,7 +68,7 @@ def test_only_the_catchers_files_are_read(demo, name):
 def test_there_is_no_mail_page_outside_demo_mode(make_app, tmp_path):
     app = make_app(STOREFRONT_MAIL_DIR=str(tmp_path / "mail"))  # production
     keep(tmp_path / "mail")
-    client = staff_client(app)
+    client = signed_in(app)
     for path in ("/staff/mail", f"/staff/mail/{NAME}", f"/staff/mail/{NAME}/html"):
         assert client.get(path).status_code == 404
     assert 'href="/staff/mail"' not in client.get("/staff/orders").text

@@ -210,13 +210,20 @@ def test_the_staff_sync_applies_the_same_check_to_a_hold(unserved):
     assert stock_of(shop.app, "french-press-350") == 1
 
 
-def test_a_delete_that_fails_is_recorded_and_tried_again(unserved):
-    shop = unserved
+def _undeliverable_hold(shop: HeldShop) -> str:
+    """A mug held as a guarantee when none is left, found by Sync: the order is not
+    deliverable and its reversal (the DELETE) is due to the runner."""
     set_stock_directly(shop.app, "ceramic-mug-300", 0)
     number = shop.unpaid_order({MUG: 1})
     shop.hold_at_sandbox(number)
     with shop.app.app_context():
         sync_payment(shop.order(number))
+    return number
+
+
+def test_a_delete_that_fails_is_recorded_and_tried_again(unserved):
+    shop = unserved
+    number = _undeliverable_hold(shop)
     shop.sandbox.scenario("api_500", count=5, method="DELETE")
     with shop.app.app_context():
         report = run_pass("runner-a")
@@ -240,11 +247,7 @@ def _token(shop: HeldShop, number: str) -> str:
 
 def test_a_rate_limited_delete_is_no_failure_and_waits_for_the_next_pass(unserved):
     shop = unserved
-    set_stock_directly(shop.app, "ceramic-mug-300", 0)
-    number = shop.unpaid_order({MUG: 1})
-    shop.hold_at_sandbox(number)
-    with shop.app.app_context():
-        sync_payment(shop.order(number))
+    number = _undeliverable_hold(shop)
     shop.sandbox.scenario("api_429", count=1, seconds=1, method="DELETE")
     with shop.app.app_context():
         report = run_pass("runner-a")

@@ -10,10 +10,11 @@ happened and is never read back to decide what happens next.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import event
@@ -21,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import budget
 from .extensions import db
-from .invoicebox import CallRecord, InvoiceboxClient
+from .invoicebox import CallRecord, InvoiceboxClient, InvoiceboxError
 from .models import GatewayCall
 from .request_log import note
 
@@ -119,6 +120,21 @@ def about(order_id: int | None = None, refund_id: int | None = None) -> Iterator
         event.remove(session, "after_begin", _refuse_transaction)
         _subject.reset(token)
         _journal(subject)
+
+
+T = TypeVar("T")
+
+
+def attempt(call: Callable[[InvoiceboxClient], T], *, order_id: int | None = None,
+            refund_id: int | None = None) -> tuple[T | None, InvoiceboxError | None]:
+    """Make one call with :func:`client` inside :func:`about`: its answer and None, or None
+    and the :class:`~.invoicebox.InvoiceboxError` it ended with, for the caller to apply
+    in a transaction of its own."""
+    with about(order_id=order_id, refund_id=refund_id):
+        try:
+            return call(client()), None
+        except InvoiceboxError as error:
+            return None, error
 
 
 def _refuse_transaction(*_: object) -> None:

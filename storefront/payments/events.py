@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..extensions import db
+from ..invoicebox import ApiError, InvoiceboxError
 from ..models import Order, OrderEvent, append
 
 
@@ -79,3 +80,14 @@ def record_event(
     )
     append(event)
     return event
+
+
+def refusal_message(error: InvoiceboxError, what: str, refused: str | None = None) -> str:
+    """What staff read when Invoicebox, or the client before sending, refused ``what``
+    (``refused``: how the refusal names it, if not the same): the message and every
+    field's own message."""
+    if not isinstance(error, ApiError):
+        return f"The {what} was not sent: {error.message}."
+    details = "; ".join(field.message for field in error.fields if field.message)
+    text = f"Invoicebox refused the {refused or what}: {error.message}"
+    return f"{text} ({details})." if details else f"{text}."

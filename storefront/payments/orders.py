@@ -34,9 +34,10 @@ _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out o
 
 @dataclass(frozen=True)
 class LineDraft:
-    """One basket position taken from the catalog at checkout (prices in kopecks)."""
+    """One basket position (prices in kopecks): taken from the catalog at checkout, or the
+    units of an order line that a shipment carries."""
 
-    product_id: int
+    product_id: int | None  # None: an order line whose product left the catalog
     sku: str
     name: str
     unit_price: int

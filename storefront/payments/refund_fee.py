@@ -56,7 +56,7 @@ from ..invoicebox import Order as RemoteOrder
 from ..invoicebox import Refund as RemoteRefund
 from ..models import Order, Payment, Refund, now_utc
 from ..states import RefundStatus, refund_status_for, transition
-from .events import EventKind, record_event
+from .events import EventKind, record_event, refusal_message
 from .locking import locked, retry_on_conflict
 from .order_request import customer_of
 from .refund_plan import RefundError
@@ -210,13 +210,8 @@ def send_correction(order_id: int, refund_id: int, owner: str,
     if sending is None:
         return False
     request, merchant_order_id, parent_id = sending
-    remote: RemoteOrder | None = None
-    error: InvoiceboxError | None = None
-    with gateway.about(order_id=order_id, refund_id=refund_id):
-        try:
-            remote = gateway.client().create_correction_order(request)
-        except InvoiceboxError as exc:
-            error = exc
+    remote, error = gateway.attempt(lambda client: client.create_correction_order(request),
+                                    order_id=order_id, refund_id=refund_id)
     # A refusal may only say that an earlier send made it after all (a refund no longer a
     # draft takes no correction order): the refund's own status tells (CONTRACT Q25).
     read_back = _read_back(order_id, refund_id, merchant_order_id, parent_id) \
@@ -247,7 +242,8 @@ def send_correction(order_id: int, refund_id: int, owner: str,
             if found is not None and refund_status_for(found.status) != RefundStatus.DRAFT:
                 return apply_remote(order, refund, found)
             if read:  # still a draft, and its correction order refused: it never will be
-                _cancel_locked(order, refund, _correction_refusal(error), staff_id,
+                why = refusal_message(error, "correction order", "correction order keeping the fee")
+                _cancel_locked(order, refund, why, staff_id,
                                data={"code": error.code, "request_id": error.request_id})
                 return True
         if refund.error != CORRECTION_PENDING:
@@ -334,14 +330,6 @@ def _cancel_locked(order: Order, refund: Refund, why: str, staff_id: int | None,
                  f"could not be kept ({why}); nothing was paid out",
                  staff_id=staff_id, data=data)
     log.warning("refund %s canceled: %s", refund.merchant_order_id, why)
-
-
-def _correction_refusal(error: InvoiceboxError) -> str:
-    if not isinstance(error, ApiError):
-        return f"The correction order was not sent: {error.message}."
-    details = "; ".join(field.message for field in error.fields if field.message)
-    text = f"Invoicebox refused the correction order keeping the fee: {error.message}"
-    return f"{text} ({details})." if details else f"{text}."
 
 
 def _net_check(refund: Refund, remote: RemoteOrder | RemoteRefund) -> None:

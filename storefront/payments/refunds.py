@@ -31,16 +31,14 @@ from sqlalchemy.exc import IntegrityError
 from .. import gateway
 from ..extensions import db
 from ..invoicebox import (
-    ApiError,
     CreateRefundRequest,
     GatewayRefundStatus,
     InvoiceboxError,
     UnknownOutcome,
 )
-from ..invoicebox import Refund as RemoteRefund
 from ..models import Order, Payment, Refund, RefundLine, StaffUser
 from ..states import ORDER_REFUNDABLE, RefundStatus, transition
-from .events import EventKind, record_event
+from .events import EventKind, record_event, refusal_message
 from .locking import locked, retry_on_conflict
 from .refund_fee import Fee, check_fee, fee_vat, hold, owner_name, release_draft, send_correction
 from .refund_plan import (
@@ -260,13 +258,8 @@ def _read_positions(order_id: int, parent_id: str,
 def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining: int,
           staff_id: int | None, owner: str) -> None:
     """POST the refund with no transaction open, then apply the answer under the locks."""
-    error: InvoiceboxError | None = None
-    remote: RemoteRefund | None = None
-    with gateway.about(order_id=order_id, refund_id=refund_id):
-        try:
-            remote = gateway.client().create_refund(request)
-        except InvoiceboxError as exc:
-            error = exc
+    remote, error = gateway.attempt(lambda client: client.create_refund(request),
+                                    order_id=order_id, refund_id=refund_id)
     request_id = remote.request_id if remote is not None else error.request_id
 
     def apply() -> None:
@@ -290,7 +283,7 @@ def _send(order_id: int, refund_id: int, request: CreateRefundRequest, remaining
             # An API refusal, or a request that provably never left: nothing was refunded.
             transition(refund, RefundStatus.REJECTED)
             reopen_request(refund)
-            refund.error = _refusal(error)
+            refund.error = refusal_message(error, "refund")
             record_event(order, EventKind.REFUND_REJECTED, f"Refund {refund.merchant_order_id} "
                          f"refused: {refund.error}", staff_id=staff_id,
                          data={"code": error.code, "request_id": error.request_id})
@@ -330,12 +323,3 @@ def _next_merchant_order_id(order: Order) -> str:
         db.select(db.func.count(Refund.id)).where(Refund.order_id == order.id)
     ).scalar_one()
     return f"R-{order.number}-{count + 1}"
-
-
-def _refusal(error: InvoiceboxError) -> str:
-    """What staff read when Invoicebox, or the client before sending, refused a refund."""
-    if not isinstance(error, ApiError):
-        return f"The refund was not sent: {error.message}."
-    details = "; ".join(field.message for field in error.fields if field.message)
-    text = f"Invoicebox refused the refund: {error.message}"
-    return f"{text} ({details})." if details else f"{text}."

@@ -31,13 +31,10 @@ from sqlalchemy.exc import IntegrityError
 from .. import gateway
 from ..extensions import db
 from ..invoicebox import (
-    ApiError,
     CreateShipmentRequest,
-    InvoiceboxError,
     UnknownOutcome,
     decimal_to_kopecks,
 )
-from ..invoicebox import Shipment as RemoteShipment
 from ..models import Order, OrderLine, Shipment, ShipmentLine, StaffUser
 from ..states import (
     ORDER_SHIPPABLE,
@@ -46,9 +43,9 @@ from ..states import (
     ShipmentStatus,
     transition,
 )
-from .events import EventKind, record_event
+from .events import EventKind, record_event, refusal_message
 from .locking import locked, retry_on_conflict
-from .orders import basket_for
+from .orders import LineDraft, basket_for
 from .shipment_sync import apply_remote, release_quantities
 
 log = logging.getLogger(__name__)
@@ -131,23 +128,9 @@ def create_shipment(order: Order, quantities: Mapping[str, int], document_number
     return db.session.get(Shipment, shipment.id, populate_existing=True)
 
 
-@dataclass(frozen=True)
-class _Draft:
-    """A shipment line in the shape :func:`.orders.basket_for` reads."""
-
-    sku: str
-    name: str
-    unit_price: int
-    quantity: int
-    vat_code: str
-    item_type: str
-    measure: str
-    measure_code: str
-
-
 def _claim(order_id: int, payment_id: int, wanted: dict[str, int], document_number: str,
            document_date: date, form_token: str, staff_id: int | None
-           ) -> tuple[Shipment, list[_Draft]]:
+           ) -> tuple[Shipment, list[LineDraft]]:
     """Count the units as shipped and save the shipment as ``sending``; commits.
 
     Returns it with the lines to send; or, when a copy of the same form saved its shipment
@@ -180,8 +163,9 @@ def _claim(order_id: int, payment_id: int, wanted: dict[str, int], document_numb
             db.session.commit()
             raise ShipmentError(_("More units were chosen than are left to ship. Reload the "
                                   "page to see what is left."))
-        drafts.append(_Draft(line.sku, line.name, line.unit_price, quantity, line.vat_code,
-                             line.item_type, line.measure, line.measure_code))
+        # A basket position of the units shipped, as checkout drafts one.
+        drafts.append(LineDraft(line.product_id, line.sku, line.name, line.unit_price, quantity,
+                                line.vat_code, line.item_type, line.measure, line.measure_code))
     basket = basket_for(drafts)
     shipment = Shipment(
         order_id=order_id, payment_id=payment_id, form_token=form_token,
@@ -218,13 +202,8 @@ def _claim(order_id: int, payment_id: int, wanted: dict[str, int], document_numb
 def _send(order_id: int, shipment_id: int, request: CreateShipmentRequest,
           staff_id: int | None) -> None:
     """POST the shipment with no transaction open, then apply the answer under the lock."""
-    error: InvoiceboxError | None = None
-    remote: RemoteShipment | None = None
-    with gateway.about(order_id=order_id):
-        try:
-            remote = gateway.client().create_shipment(request)
-        except InvoiceboxError as exc:
-            error = exc
+    remote, error = gateway.attempt(lambda client: client.create_shipment(request),
+                                    order_id=order_id)
     request_id = remote.request_id if remote is not None else error.request_id
 
     def apply() -> None:
@@ -242,7 +221,7 @@ def _send(order_id: int, shipment_id: int, request: CreateShipmentRequest,
                          "lost", staff_id=staff_id)
         elif shipment.status == ShipmentStatus.SENDING:
             transition(shipment, ShipmentStatus.REJECTED)
-            shipment.error = _refusal(error)
+            shipment.error = refusal_message(error, "shipment")
             release_quantities(shipment)
             record_event(order, EventKind.SHIPMENT_REJECTED,
                          f"Shipment {shipment.document_number} refused: {shipment.error}",
@@ -270,11 +249,3 @@ def _same_form(shipment: Shipment, order: Order) -> Shipment:
         raise ShipmentError(_("This form belongs to another order. Reload the page."))
     log.info("ship form sent again; showing shipment %s", shipment.id)
     return shipment
-
-
-def _refusal(error: InvoiceboxError) -> str:
-    if not isinstance(error, ApiError):
-        return f"The shipment was not sent: {error.message}."
-    details = "; ".join(field.message for field in error.fields if field.message)
-    text = f"Invoicebox refused the shipment: {error.message}"
-    return f"{text} ({details})." if details else f"{text}."

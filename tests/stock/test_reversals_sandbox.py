@@ -45,6 +45,17 @@ def _history(shop, number: str) -> list[str]:
             OrderEvent.order_id == order.id).order_by(OrderEvent.id)).scalars())
 
 
+def _undeliverable_payment(shop: ShopOnSandbox) -> str:
+    """A mug paid for when none is left, found by Sync: the order is not deliverable and
+    its reversal (a full refund) is due to the runner."""
+    set_stock_directly(shop.app, "ceramic-mug-300", 0)
+    number = shop.unpaid_order({"MUG-CER-300": 1})
+    shop.pay_at_sandbox(number)
+    with shop.app.app_context():
+        sync_payment(shop.order(number))
+    return number
+
+
 def test_reconciliation_refuses_the_goods_and_the_same_pass_refunds_them(shop):
     set_stock_directly(shop.app, "ceramic-mug-300", 0)
     number = shop.unpaid_order({"MUG-CER-300": 2, "SRV-LESSON-1H": 1})
@@ -90,11 +101,7 @@ def test_the_staff_sync_applies_the_same_check(shop):
 
 
 def test_a_reversal_whose_refund_never_reached_invoicebox_is_sent_again(shop):
-    set_stock_directly(shop.app, "ceramic-mug-300", 0)
-    number = shop.unpaid_order({"MUG-CER-300": 1})
-    shop.pay_at_sandbox(number)
-    with shop.app.app_context():
-        sync_payment(shop.order(number))
+    number = _undeliverable_payment(shop)
     shop.sandbox.scenario("api_500", count=1, method="POST")  # the refund request itself
     with shop.app.app_context():
         assert run_pass("runner-a").reversals_issued == 0
@@ -114,11 +121,7 @@ def test_a_reversal_whose_refund_never_reached_invoicebox_is_sent_again(shop):
 
 
 def test_a_reversal_refused_before_sending_is_recorded_and_tried_again(shop):
-    set_stock_directly(shop.app, "ceramic-mug-300", 0)
-    number = shop.unpaid_order({"MUG-CER-300": 1})
-    shop.pay_at_sandbox(number)
-    with shop.app.app_context():
-        sync_payment(shop.order(number))
+    number = _undeliverable_payment(shop)
     shop.sandbox.scenario("api_500", count=5, method="GET")  # what is refundable: unreadable
     with shop.app.app_context():
         report = run_pass("runner-a")

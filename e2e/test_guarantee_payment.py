@@ -10,17 +10,18 @@ from playwright.sync_api import Page, expect
 from storefront.extensions import db
 from storefront.models import Order
 
-from .conftest import buy, order_token_in
-from .test_staff_refund import EMAIL, PASSWORD, _staff_member
+from .conftest import SANDBOX_BUTTONS, buy, order_token_in, sign_in, staff_member
+from .test_staff_refund import EMAIL, PASSWORD
 
-GUARANTEE = {"en": "Pay as guarantee", "ru": "Оплатить гарантийно"}  # the sandbox's button
+SIGN_IN = {"email": "Email", "password": "Password", "sign_in": "Sign in"}
 
 
 def test_a_guarantee_payment_is_charged_by_its_shipment(page: Page, shop, sandbox):
-    _staff_member(shop)
+    staff_member(shop, EMAIL, PASSWORD)
     buy(page, shop, [("ceramic-mug-300", 1)])
     language = page.locator("html").get_attribute("lang") or "ru"  # the payment page's own
-    page.get_by_role("button", name=GUARANTEE[language], exact=True).click()
+    page.get_by_role("button", name=SANDBOX_BUTTONS[language]["guarantee"],
+                     exact=True).click()
     expect(page.get_by_role("heading", name="Payment received")).to_be_visible(timeout=20_000)
     token = order_token_in(page.url)
     with shop.app.app_context():
@@ -32,9 +33,7 @@ def test_a_guarantee_payment_is_charged_by_its_shipment(page: Page, shop, sandbo
     assert sandbox.get(f"api/orders/{invoicebox_id}")["status"] == "hold"
 
     page.goto(f"{shop.url}/staff/orders/{number}")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, SIGN_IN, EMAIL, PASSWORD)
     heading = page.get_by_role("heading", name=f"Order {number}")
     expect(heading).to_contain_text("paid, awaiting shipment")
     page.get_by_role("link", name="Ship", exact=True).click()

@@ -12,9 +12,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from storefront.extensions import db
 from storefront.models import Product
-from storefront.staff.accounts import StaffAccountError, create_staff
 
-from .conftest import LOCALES, PHONE, fits_the_screen
+from .conftest import LOCALES, PHONE, fits_the_screen, sign_in, staff_member
 
 EMAIL, PASSWORD = "ivan@sever-coffee.ru", "e2e products passphrase"
 
@@ -28,13 +27,7 @@ def context(request, new_context, language: str) -> BrowserContext:
 @pytest.fixture(autouse=True)
 def _fresh_products(shop):
     """Every product on sale and in stock, before and after: the shop is the session's."""
-    with shop.app.app_context():
-        try:
-            create_staff(EMAIL, PASSWORD)
-        except StaffAccountError:
-            db.session.rollback()
-        else:
-            db.session.commit()
+    staff_member(shop, EMAIL, PASSWORD)
     _restock(shop)
     yield
     _restock(shop)
@@ -51,9 +44,8 @@ def _restock(shop) -> None:
 
 def _sign_in(page: Page, shop) -> None:
     page.goto(f"{shop.url}/staff/login")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, {"email": "Email", "password": "Password", "sign_in": "Sign in"},
+            EMAIL, PASSWORD)
 
 
 def test_staff_set_stock_and_sale_and_the_catalog_follows(page: Page, shop, context):

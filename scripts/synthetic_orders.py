@@ -170,10 +170,18 @@ SELECT o.n, o.created_at + interval '1 day', 'payment_' || o.status,
        'Invoicebox order ' || o.invoicebox_order_id || ' (attempt 1) is ' || o.status || '.',
        json_build_object('payment_id', o.n)
 FROM synth_order o WHERE o.status IN ('expired', 'canceled');
-INSERT INTO notification (received_at, raw_body, signature_valid, invoicebox_order_id,
-    merchant_order_id, gateway_status, order_id, payment_id, reply_status, applied)
-SELECT o.paid_at + copy * interval '10 minutes',
-       convert_to(json_build_object(
+INSERT INTO notification (received_at, raw_body, body_size, body_sha256, signature_valid,
+    invoicebox_order_id, merchant_order_id, gateway_status, order_id, payment_id,
+    reply_status, applied)
+SELECT o.paid_at + copy * interval '10 minutes', b.body, octet_length(b.body),
+       encode(sha256(b.body), 'hex'),
+       true, o.invoicebox_order_id, o.number || '-1', s.gateway_status, o.n, o.n, 'success',
+       copy = 0
+FROM synth_order o
+JOIN "order" r ON r.id = o.n
+CROSS JOIN LATERAL (SELECT CASE WHEN o.status IN ('expired', 'canceled') THEN o.status
+                                ELSE 'completed' END AS gateway_status) s
+CROSS JOIN LATERAL (SELECT convert_to(json_build_object(
            'id', o.invoicebox_order_id, 'description', 'Order ' || o.number,
            'currencyId', 'RUB', 'amount', round(r.amount / 100.0, 2),
            'vatAmount', round(r.vat_amount / 100.0, 2), 'merchantId', %(merchant_id)s::text,
@@ -181,13 +189,7 @@ SELECT o.paid_at + copy * interval '10 minutes',
            'merchantOrderId', o.number || '-1', 'paidAt', o.paid_at,
            'customer', json_build_object('type', r.customer_type, 'name', r.customer_name,
                                          'phone', r.customer_phone,
-                                         'email', r.customer_email))::text, 'UTF8'),
-       true, o.invoicebox_order_id, o.number || '-1', s.gateway_status, o.n, o.n, 'success',
-       copy = 0
-FROM synth_order o
-JOIN "order" r ON r.id = o.n
-CROSS JOIN LATERAL (SELECT CASE WHEN o.status IN ('expired', 'canceled') THEN o.status
-                                ELSE 'completed' END AS gateway_status) s
+                                         'email', r.customer_email))::text, 'UTF8') AS body) b
 CROSS JOIN generate_series(0, 1) AS copy
 WHERE o.status IN ('paid', 'partially_refunded', 'refunded', 'expired', 'canceled')
   AND (copy = 0 OR (o.n %% 10 = 0 AND o.status NOT IN ('expired', 'canceled')));

@@ -116,6 +116,7 @@ def samples(database: str, count: int) -> dict[str, list]:
 
 def signed_in(shop: str) -> requests.Session:
     http = requests.Session()
+    http.headers["Accept-Language"] = "en"  # the checks below read the English pages
     page = http.get(f"{shop}/staff/login", timeout=30).text
     answer = http.post(f"{shop}/staff/login", allow_redirects=False, timeout=30, data={
         "email": STAFF[0], "password": STAFF[1], "csrf_token": hidden(page, "csrf_token")})

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask_migrate import upgrade
 from playwright.sync_api import BrowserContext, Page, expect
 
 from storefront import create_app
@@ -37,6 +36,7 @@ from storefront.catalog import seed_catalog
 from storefront.extensions import db
 from storefront.invoicebox import InvoiceboxClient
 from storefront.models import Order
+from storefront.schema import upgrade
 from storefront.staff.accounts import StaffAccountError, create_staff
 from tests.conftest import test_config
 from tests.support.sandbox import SandboxProcess

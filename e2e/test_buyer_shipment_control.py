@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask_migrate import upgrade
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from storefront import create_app
@@ -25,6 +24,7 @@ from storefront.config import normalise_database_url
 from storefront.extensions import db
 from storefront.models import Order, Product, Refund, Reversal
 from storefront.payments.reconcile import run_pass
+from storefront.schema import upgrade
 from tests.conftest import DEMO_MERCHANT_ID, fresh_postgres_database, test_config
 from tests.support.sandbox import SandboxProcess
 from tests.support.shop import LiveShop

@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -65,11 +64,12 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import catalog_version, models  # noqa: F401  (the tables; the catalog's version hook)
-    from .extensions import csrf, db, login_manager, migrate
+    # models: the tables; catalog_version: the hook that bumps the catalog's version
+    from . import catalog_version, models, schema  # noqa: F401
+    from .extensions import csrf, db, login_manager
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    schema.init_app(app)  # `flask db`; Alembic is imported only when a command runs
     csrf.init_app(app)
     login_manager.init_app(app)
 

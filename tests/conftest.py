@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 
 from storefront import create_app
 from storefront.extensions import db
+from storefront.schema import upgrade
 
 FAKE_API_URL = "http://invoicebox.test"
 DEMO_TOKEN = "b37c4c689295904ed21eee5d9a48d42e"

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from storefront import create_app
 from storefront.config import ConfigError, load_settings
 from storefront.extensions import db
+from storefront.schema import MIGRATIONS_DIR
 
 REQUIRED = [
     "SECRET_KEY",
@@ -145,3 +146,25 @@ def test_migrations_apply_on_postgresql(pg_app):
     with pg_app.app_context(), db.engine.connect() as connection:
         assert connection.dialect.name == "postgresql"
         assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+
+
+def test_serving_never_imports_alembic_but_flask_db_still_migrates(tmp_path):
+    """Alembic (about 10 MB a process) loads only when a `flask db` command runs."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STOREFRONT_MODE": "demo",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}"}
+    serving = subprocess.run(
+        [sys.executable, "-c", "import sys; from storefront import create_app; create_app(); "
+                               "print(sorted(m for m in sys.modules if m.startswith("
+                               "('alembic', 'flask_migrate'))))"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert serving.stdout.strip() == "[]", serving.stderr
+
+    def flask_db(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "storefront", "db", *args],
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    assert flask_db("upgrade").returncode == 0
+    current = flask_db("current")
+    assert current.returncode == 0 and "(head)" in current.stdout
+    mentioned = flask_db("--directory", str(MIGRATIONS_DIR), "history", "-r", "0013:0014")
+    assert mentioned.returncode == 0 and "0013 -> 0014" in mentioned.stdout  # options pass on

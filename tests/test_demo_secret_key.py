@@ -10,11 +10,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 
 from storefront import create_app
 from storefront.config import ConfigError, load_settings
 from storefront.extensions import db
+from storefront.schema import upgrade
 
 DEMO = {"STOREFRONT_MODE": "demo"}
 # The key the demo used to sign with; it is in the repository's history for good.

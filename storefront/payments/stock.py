@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import Select, Update, bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import catalog_version
@@ -89,42 +89,58 @@ def settle_stock(order: Order, payment: Payment, *,
 def take_stock(order: Order) -> list[Shortfall]:
     """Take every counted good of ``order`` from stock, all or nothing.
 
-    Returns the shortfalls and takes nothing when any good is short. Raises
-    :class:`ConcurrentChange` if a product's stock moved under the lock (it cannot on
-    PostgreSQL; it is the conditional ``UPDATE``'s second line of defence).
+    Returns the shortfalls and takes nothing when any good is short. Two statements
+    whatever the order holds: one reads the quantities wanted beside the products' stock
+    and locks those products, in id order; one ``UPDATE`` takes them, run for all the
+    products at once. Raises :class:`ConcurrentChange` if a product's stock moved under
+    the lock (it cannot on PostgreSQL; it is the conditional ``UPDATE``'s second line of
+    defence).
     """
-    wanted = _wanted(order.id)
-    if not wanted:
-        return []
-    products = db.session.execute(
-        db.select(Product)
-        .where(Product.id.in_(wanted), Product.stock.is_not(None))
-        .order_by(Product.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalars().all()
-    shortfalls = [Shortfall(p.sku, wanted[p.id], p.stock or 0)
-                  for p in products if (p.stock or 0) < wanted[p.id]]
-    if shortfalls or not products:
+    goods = db.session.execute(_WANTED_GOODS, {"order_id": order.id}).all()
+    shortfalls = [Shortfall(good.sku, good.wanted, good.stock)
+                  for good in goods if good.stock < good.wanted]
+    if shortfalls or not goods:
         return shortfalls
-    emptied = False
-    for product in products:
-        quantity = wanted[product.id]
-        changed = db.session.execute(
-            db.update(Product)
-            .where(Product.id == product.id, Product.stock >= quantity)
-            .values(stock=Product.stock - quantity)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if changed != 1:
-            raise ConcurrentChange(f"product {product.sku}: stock changed under its lock")
-        emptied = emptied or product.stock == quantity
-    if emptied:
+    taken = db.session.connection().execute(
+        _TAKE, [{"product_id": good.id, "quantity": good.wanted} for good in goods]).rowcount
+    if taken != len(goods):
+        raise ConcurrentChange(f"order {order.number}: stock changed under its lock")
+    if any(good.stock == good.wanted for good in goods):
         catalog_version.bump()  # out of stock now: every instance's catalog must say so
-    taken = ", ".join(f"{wanted[p.id]} × {p.sku}" for p in products)
-    record_event(order, EventKind.STOCK_TAKEN, f"Taken from stock: {taken}.",
-                 data={"taken": {p.sku: wanted[p.id] for p in products}})
+    described = ", ".join(f"{good.wanted} × {good.sku}" for good in goods)
+    record_event(order, EventKind.STOCK_TAKEN, f"Taken from stock: {described}.",
+                 data={"taken": {good.sku: good.wanted for good in goods}})
     return []
+
+
+def _wanted_goods() -> Select:
+    """``SELECT id, sku, stock, wanted`` of each counted good of the order ``:order_id``,
+    its lines' quantities summed, the products locked in id order (the lock order)."""
+    lines = OrderLine.__table__
+    wanted = (select(lines.c.product_id, func.sum(lines.c.quantity).label("wanted"))
+              .where(lines.c.order_id == bindparam("order_id"), lines.c.item_type == GOODS,
+                     lines.c.product_id.is_not(None))
+              .group_by(lines.c.product_id)
+              .subquery("wanted"))
+    products = Product.__table__
+    return (select(products.c.id, products.c.sku, products.c.stock, wanted.c.wanted)
+            .join(wanted, wanted.c.product_id == products.c.id)
+            .where(products.c.stock.is_not(None))
+            .order_by(products.c.id)
+            .with_for_update(key_share=True, of=products))
+
+
+def _take() -> Update:
+    """Take ``:quantity`` of product ``:product_id`` while there are that many."""
+    products = Product.__table__
+    return (products.update()
+            .where(products.c.id == bindparam("product_id"),
+                   products.c.stock >= bindparam("quantity"))
+            .values(stock=products.c.stock - bindparam("quantity")))
+
+
+# Built once: on the busiest path, a statement built per call costs more than it runs.
+_WANTED_GOODS, _TAKE = _wanted_goods(), _take()
 
 
 def flag_short(order: Order, shortfalls: list[Shortfall], held: bool = False) -> None:
@@ -171,17 +187,6 @@ def refuse_delivery(order: Order, payment: Payment, shortfalls: list[Shortfall],
                  data={"short": {s.sku: [s.wanted, s.available] for s in shortfalls},
                        "payment_id": payment.id})
     log.warning("order %s not deliverable (%s): reversal recorded", order.number, described)
-
-
-def _wanted(order_id: int) -> dict[int, int]:
-    """The counted goods of an order: ``{product id: quantity}``."""
-    rows = db.session.execute(
-        db.select(OrderLine.product_id, func.sum(OrderLine.quantity))
-        .where(OrderLine.order_id == order_id, OrderLine.item_type == GOODS,
-               OrderLine.product_id.is_not(None))
-        .group_by(OrderLine.product_id)
-    ).all()
-    return {product_id: int(quantity) for product_id, quantity in rows}
 
 
 class StockError(ValueError):

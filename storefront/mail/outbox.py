@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -43,9 +45,16 @@ def enqueue(kind: MailKind, about: str | int, *, to: str, language: str,
     if not to:
         log.warning("mail %s about %s not queued: no recipient", kind.value, about)
         return False
-    dialect = db.session.get_bind().dialect.name
-    statement = _INSERTS[dialect](OutboxMessage).values(
-        dedupe_key=f"{kind.value}:{about}", kind=kind.value, recipient=to,
-        language=language, context=context, order_id=order_id,
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return bool(db.session.execute(statement).rowcount)
+    connection = db.session.connection()
+    return bool(connection.execute(_queue(connection.dialect.name), {
+        "dedupe_key": f"{kind.value}:{about}", "kind": kind.value, "recipient": to,
+        "language": language, "context": context, "order_id": order_id,
+    }).rowcount)
+
+
+@cache
+def _queue(dialect: str) -> Insert:
+    """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING``, built once per dialect; the
+    values come as parameters, the columns not given take their defaults."""
+    return (_INSERTS[dialect](OutboxMessage.__table__)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]))

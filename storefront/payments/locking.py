@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Row, Select, bindparam
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
@@ -45,12 +46,7 @@ def locked(model: type[T], row_id: int) -> T:
     session's copy when this transaction already holds the lock."""
     if (model, row_id) in _held() and (row := db.session.get(model, row_id)) is not None:
         return row
-    row = db.session.execute(
-        db.select(model)
-        .where(model.id == row_id)  # type: ignore[attr-defined]
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    row = db.session.execute(_lock_by_id(model), {"row_id": row_id}).scalar_one()
     _held().add((model, row_id))
     return row
 
@@ -63,13 +59,23 @@ def lock_found(query: Select[Any], *models: type, **params: Any) -> Row[Any] | N
     the order of ``models``, which must therefore be the lock order (order, payment,
     refund). The rows count as held for :func:`locked`.
     """
-    found = db.session.execute(
-        query.with_for_update(key_share=True, of=list(models))
-        .execution_options(populate_existing=True), params
-    ).one_or_none()
+    found = db.session.execute(_locking(query, models), params).one_or_none()
     if found is not None:
         _held().update((model, row.id) for model, row in zip(models, found, strict=True))
     return found
+
+
+@cache
+def _lock_by_id(model: type) -> Select[Any]:
+    return _locking(db.select(model).where(model.id == bindparam("row_id")), (model,))
+
+
+@lru_cache(maxsize=64)  # bounded, in case a caller builds its query per call after all
+def _locking(query: Select[Any], models: tuple[type, ...]) -> Select[Any]:
+    """``query`` under the row lock of ``models``' rows, reading them afresh; built once
+    per query, as the queries handed to :func:`lock_found` are built once."""
+    return (query.with_for_update(key_share=True, of=list(models))
+            .execution_options(populate_existing=True))
 
 
 def _held() -> set[tuple[type, int]]:

@@ -311,6 +311,20 @@ ORDER_STATUS_LABELS: dict[OrderStatus, LazyString] = {
 }
 
 
+# What staff read for each payment status, and for the refund statuses that payments
+# do not share.
+PAYMENT_STATUS_LABELS: dict[str, LazyString] = {
+    PaymentStatus.PENDING: _l("pending"),
+    PaymentStatus.CREATED: _l("created"),
+    PaymentStatus.HOLD: _l("held as a guarantee"),
+    PaymentStatus.COMPLETED: _l("completed"),
+    PaymentStatus.CANCELED: _l("canceled"),
+    PaymentStatus.EXPIRED: _l("expired"),
+    PaymentStatus.FAILED: _l("failed"),
+    RefundStatus.REJECTED: _l("rejected"),
+    RefundStatus.DRAFT: _l("draft"),
+}
+
 # What staff and the buyer read for each shipment status.
 SHIPMENT_STATUS_LABELS: dict[ShipmentStatus, LazyString] = {
     ShipmentStatus.SENDING: _l("sent, awaiting Invoicebox's answer"),

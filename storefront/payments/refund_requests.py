@@ -242,7 +242,7 @@ def _busy(order_id: int) -> str | None:
                              Refund.status == RefundStatus.PENDING.value)
                       .exists())
     has_open, has_pending = db.session.execute(
-        db.select(open_request.label("open"), pending_refund.label("pending"))).one()
+        db.select(open_request.label("has_open"), pending_refund.label("has_pending"))).one()
     if has_open:
         return _open_already()
     if has_pending:

@@ -11,19 +11,12 @@ from flask_babel import lazy_gettext as _l
 from ..payments import EventKind
 from ..shop.formatting import money, when
 from ..shop.validators import format_phone
-from ..states import SHIPMENT_STATUS_LABELS, PaymentStatus, RefundRequestStatus, RefundStatus
+from ..states import PAYMENT_STATUS_LABELS, SHIPMENT_STATUS_LABELS, RefundRequestStatus
 
-# The words staff read for the statuses of payments, refunds, calls and notification replies.
+# The words staff read for the statuses of payments and refunds (states.py), of gateway
+# calls and of the replies to notifications.
 STATUS_WORDS = {
-    PaymentStatus.PENDING: _l("pending"),
-    PaymentStatus.CREATED: _l("created"),
-    PaymentStatus.HOLD: _l("held as a guarantee"),
-    PaymentStatus.COMPLETED: _l("completed"),
-    PaymentStatus.CANCELED: _l("canceled"),
-    PaymentStatus.EXPIRED: _l("expired"),
-    PaymentStatus.FAILED: _l("failed"),
-    RefundStatus.REJECTED: _l("rejected"),
-    RefundStatus.DRAFT: _l("draft"),
+    **PAYMENT_STATUS_LABELS,
     "ok": _l("ok"),
     "error": _l("error"),
     "unknown": _l("unknown"),

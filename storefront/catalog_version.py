@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from . import autocommit
 from .extensions import db
 from .models import CatalogVersion, Product
 
@@ -40,13 +41,13 @@ _CURRENT = select(CatalogVersion.version).where(CatalogVersion.id == ROW_ID)
 def current() -> int:
     """The version as committed now (0 if the row is missing).
 
-    Read on every catalog request, so it is one plain statement on a connection in
-    autocommit: no ``BEGIN``/``ROLLBACK`` around it and no session, half the round trips
-    of a read through the request's session. It is read before anything the page shows,
-    so what is rendered under it is at least as new as it.
+    Read on every catalog request, so it is one plain statement on the request's
+    connection in autocommit (:mod:`storefront.autocommit`): no ``BEGIN``/``ROLLBACK``
+    around it and no session, half the round trips of a read through the request's
+    session. It is read before anything the page shows, so what is rendered under it is
+    at least as new as it.
     """
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return connection.execute(_CURRENT).scalar() or 0
+    return autocommit.connection().execute(_CURRENT).scalar() or 0
 
 
 def bump(session: Session | None = None) -> None:

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 from flask import session
 from flask_babel import gettext as _
+from sqlalchemy import Connection
 
+from .. import autocommit
 from ..extensions import db
 from ..invoicebox import decimal_to_kopecks, vat_rate
 from ..models import Product
@@ -153,8 +155,14 @@ def load(catalog: Mapping[str, Product] | None = None) -> Cart:
     ``catalog`` is the products on sale by slug, when the caller has them (the cart page
     shows the process's catalog snapshot); without it they are read from the database,
     as checkout does, so the order is priced from what the database says now.
+
+    Stock is read afresh either way: for the page, which only shows it, in one plain
+    statement on the request's autocommit connection (:mod:`storefront.autocommit`),
+    shared with the catalog's version; for checkout, through the session, like the
+    products.
     """
     items = quantities()
+    page = catalog is not None
     if catalog is None:
         catalog = {
             p.slug: p
@@ -169,7 +177,7 @@ def load(catalog: Mapping[str, Product] | None = None) -> Cart:
     if not chosen:
         return Cart([], 0, 0, [])
     basket = basket_for(CartLine(p, q, 0, 0).draft() for p, q in chosen)
-    stock = _stock_of(list(products))
+    stock = _stock_of(list(products), autocommit.connection() if page else None)
     lines = [
         CartLine(product, qty, decimal_to_kopecks(item.total_amount),
                  decimal_to_kopecks(item.total_vat_amount), stock.get(product.slug))
@@ -208,11 +216,14 @@ def _check_stock(stock: int | None, quantity: int) -> None:
     raise CartError(_("Sorry, only %(count)s left in stock.", count=stock))
 
 
-def _stock_of(slugs: list[str]) -> dict[str, int | None]:
-    """The stock of these products as the database says now (one small query)."""
+def _stock_of(slugs: list[str], connection: Connection | None = None,
+              ) -> dict[str, int | None]:
+    """The stock of these products as the database says now (one small query), read
+    through the session, or on ``connection`` when given."""
     if not slugs:
         return {}
-    return dict(db.session.execute(
+    reader = db.session if connection is None else connection
+    return dict(reader.execute(
         db.select(Product.slug, Product.stock).where(Product.slug.in_(slugs))).all())
 
 

@@ -47,6 +47,8 @@ if "product_snapshot" in WITHOUT:
     from storefront.shop import catalog_page, routes
 
     routes.on_sale = catalog_page._read_products  # what the snapshot holds, read every time
+    # The cart page: the products so, and no stock given, so the cart reads it itself.
+    routes.on_sale_with_stock = lambda slugs: (catalog_page._read_products(), None)
 
 if "replay_memory" in WITHOUT:
     from storefront.payments.notifications import REPLAYS

@@ -65,11 +65,10 @@ def _configure_logging(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     # models: the tables; catalog_version: the hook that bumps the catalog's version
-    from . import autocommit, catalog_version, models, schema  # noqa: F401
+    from . import catalog_version, models, schema  # noqa: F401
     from .extensions import csrf, db, login_manager
 
     db.init_app(app)
-    autocommit.init_app(app)
     schema.init_app(app)  # `flask db`; Alembic is imported only when a command runs
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -13,6 +13,9 @@ the shop keeps only for their measured gain, to measure that gain again:
 * ``replay_memory``: every copy of a notification takes the full path through the
   database, instead of being answered from the worker's memory
   (``storefront/payments/replays.py``).
+* ``template_gettext``: templates translate through Flask-Babel's own callables, which
+  find the translations again for every string, instead of callables bound to them once
+  per render (``storefront/i18n.py``'s ``_template_gettext``).
 
 Nothing else differs from ``make serve``.
 """
@@ -25,7 +28,8 @@ from flask_wtf.csrf import generate_csrf
 
 from storefront import create_app
 
-SWITCHES = ("catalog_cache", "first_visit_page", "product_snapshot", "replay_memory")
+SWITCHES = ("catalog_cache", "first_visit_page", "product_snapshot", "replay_memory",
+            "template_gettext")
 WITHOUT = {name.strip() for name in os.environ.get("BENCH_WITHOUT", "").split(",")
            if name.strip()}
 if unknown := WITHOUT - set(SWITCHES):
@@ -47,6 +51,8 @@ if "product_snapshot" in WITHOUT:
     from storefront.shop import catalog_page, routes
 
     routes.on_sale = catalog_page._read_products  # what the snapshot holds, read every time
+    # The cart page: the products so, and no stock given, so the cart reads it itself.
+    routes.on_sale_with_stock = lambda slugs: (catalog_page._read_products(), None)
 
 if "replay_memory" in WITHOUT:
     from storefront.payments.notifications import REPLAYS
@@ -54,6 +60,11 @@ if "replay_memory" in WITHOUT:
 
     # A memory that keeps nothing: the handler finds no copy and takes the full path.
     app.extensions[REPLAYS] = ReplayMemory(capacity=0)
+
+if "template_gettext" in WITHOUT:
+    from storefront import i18n
+
+    app.template_context_processors[None].remove(i18n._template_gettext)
 
 if WITHOUT:
     log.warning("bench: serving without %s", ", ".join(sorted(WITHOUT)))

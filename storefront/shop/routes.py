@@ -22,7 +22,7 @@ from ..security import local_path
 from ..states import ORDER_OPEN
 from . import bp, cart
 from .cart import RECENT_ORDERS_KEY
-from .catalog_page import catalog_page, on_sale
+from .catalog_page import catalog_page, on_sale, on_sale_with_stock
 from .formatting import product_name
 from .forms import AddToCartForm, QuantityForm, RemoveForm
 
@@ -42,9 +42,10 @@ def product(slug: str):
 
 @bp.get("/cart")
 def view_cart():
+    products, stock = on_sale_with_stock(list(cart.quantities()))
     return render_template(
         "shop/cart.html",
-        cart=cart.load(on_sale()),
+        cart=cart.load(products, stock),
         unpaid_orders=_unpaid_recent_orders(),
     )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -33,3 +34,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+class SoldLineCopy:
+    """The columns of a sold line as a refund or a shipment records it: a copy, taken when
+    it was made, of what the order line said (money in kopecks, VAT included), so that
+    the record keeps its amounts whatever happens to the order later."""
+
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int]
+    unit_price: Mapped[int]  # kopecks
+    total: Mapped[int]  # kopecks
+    vat: Mapped[int]  # kopecks

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..states import RefundStatus
-from .base import UTCDateTime, now_utc
+from .base import SoldLineCopy, UTCDateTime, now_utc
 
 PENDING_CONDITION = f"status = '{RefundStatus.PENDING.value}'"
 
@@ -74,15 +74,9 @@ class Refund(db.Model):
         return self.amount - (self.fee_amount or 0)
 
 
-class RefundLine(db.Model):
+class RefundLine(SoldLineCopy, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id"), index=True)
-    sku: Mapped[str] = mapped_column(String(100))
-    name: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[int]
-    unit_price: Mapped[int]  # kopecks
-    total: Mapped[int]  # kopecks
-    vat: Mapped[int]  # kopecks
 
     refund: Mapped[Refund] = relationship(back_populates="lines")
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..states import ShipmentStatus
-from .base import UTCDateTime, now_utc
+from .base import SoldLineCopy, UTCDateTime, now_utc
 from .orders import OrderLine
 
 SENDING_CONDITION = f"status = '{ShipmentStatus.SENDING.value}'"
@@ -56,16 +56,10 @@ class Shipment(db.Model):
     )
 
 
-class ShipmentLine(db.Model):
+class ShipmentLine(SoldLineCopy, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"))
-    sku: Mapped[str] = mapped_column(String(100))
-    name: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[int]
-    unit_price: Mapped[int]  # kopecks
-    total: Mapped[int]  # kopecks
-    vat: Mapped[int]  # kopecks
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
     # For the buyer's pages (the product's name in their language).

@@ -78,7 +78,8 @@ def test_cancel_whose_answer_is_lost_reads_the_order_back(make_app, sandbox):
                                   STOREFRONT_PUBLIC_URL=NOWHERE), sandbox)
     number = shop.unpaid_order({COFFEE: 1})
     invoicebox_id = shop.invoicebox_id(number)
-    sandbox.scenario("api_timeout", seconds=1.0, method="DELETE", path=invoicebox_id)
+    # Held well past our 0.3 s timeout, so that the read-back below still finds it held.
+    sandbox.scenario("api_timeout", seconds=3.0, method="DELETE", path=invoicebox_id)
     client = shop.staff_client()
     response = client.post(f"/staff/orders/{number}/cancel", data=REASON)
     page = client.get(response.headers["Location"]).get_data(as_text=True)

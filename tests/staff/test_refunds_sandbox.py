@@ -219,7 +219,9 @@ def test_a_lost_answer_is_reconciled_by_merchant_order_id_and_never_resent(make_
     number = shop.paid_order({COFFEE: 2, MUG: 1})
     client = shop.staff_client()
     # The gateway holds our request past our 0.5 s timeout, then makes the refund anyway.
-    sandbox.scenario("api_timeout", seconds=1.5, method="POST",
+    # It holds it long enough for the second form below to be sent while it is still
+    # unknown, even on a slow machine (with 1.5 s, CI once found it made already).
+    sandbox.scenario("api_timeout", seconds=5, method="POST",
                      path="/v3/billing/api/order/refund-order")
     token, skus = refund_form(client, number)
     response = client.post(f"/staff/orders/{number}/refund",

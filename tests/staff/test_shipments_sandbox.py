@@ -192,8 +192,9 @@ def test_a_lost_answer_is_found_by_its_document_number(make_app, sandbox):
                    STOREFRONT_RECONCILE_GRACE_SECONDS=0)
     number = shop.paid_order({COFFEE: 2})
     client = shop.staff_client()
-    # The gateway holds our request past our 0.5 s timeout, then registers it anyway.
-    sandbox.scenario("api_timeout", seconds=1.5, method="POST",
+    # The gateway holds our request past our 0.5 s timeout, then registers it anyway:
+    # long enough for the second Ship below to find it still unknown on a slow machine.
+    sandbox.scenario("api_timeout", seconds=5, method="POST",
                      path="/v3/billing/api/order/shipment")
     response = ship(client, number, {COFFEE: 1}, "TN-LOST")
     assert "answer was lost" in client.get(response.headers["Location"]).get_data(as_text=True)

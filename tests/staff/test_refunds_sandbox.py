@@ -149,14 +149,17 @@ def test_the_sandbox_refuses_an_over_refund_that_slipped_past_the_precheck(shop)
     number = shop.paid_order({COFFEE: 1, MUG: 1})
     client = shop.staff_client()
     token, skus = refund_form(client, number)
-    # Our request is held 1.5 s at the gateway, then checked against the amounts of that moment.
-    shop.sandbox.scenario("api_timeout", seconds=1.5, method="POST",
-                          path="/v3/billing/api/order/refund-order")
+    # Our request is held 3 s at the gateway, then checked against the amounts of that moment.
+    sent = "POST /v3/billing/api/order/refund-order"
+    shop.sandbox.scenario("api_timeout", seconds=3, method="POST", path=sent.split()[1])
+    before = shop.sandbox.get("api/counters").get(sent, 0)
     result = {}
     ours = threading.Thread(target=lambda: result.update(response=client.post(
         f"/staff/orders/{number}/refund", data=refund_data(token, skus, everything=True))))
     ours.start()
-    eventually(lambda: _refunds(shop, number))
+    # Only once our request is at the gateway (past the shop's own checks) is the mug
+    # refunded elsewhere.
+    eventually(lambda: shop.sandbox.get("api/counters").get(sent, 0) > before)
     other = InvoiceboxClient(shop.sandbox.url, shop.sandbox.token, api_version="l3")
     basket = Basket()
     basket.add_remainder_of(next(i for i in other.get_refundable_items(

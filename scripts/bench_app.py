@@ -10,6 +10,8 @@ the shop keeps only for their measured gain, to measure that gain again:
 * ``product_snapshot``: the product and cart pages read the products from the database
   for every request, instead of the process's catalog snapshot
   (``storefront/shop/catalog_page.py``'s ``on_sale``).
+* ``product_details``: a product page is rendered whole for every request, instead of
+  its own part being kept per product and language (``catalog_page.product_page``).
 * ``replay_memory``: every copy of a notification takes the full path through the
   database, instead of being answered from the worker's memory
   (``storefront/payments/replays.py``).
@@ -28,8 +30,8 @@ from flask_wtf.csrf import generate_csrf
 
 from storefront import create_app
 
-SWITCHES = ("catalog_cache", "first_visit_page", "product_snapshot", "replay_memory",
-            "template_gettext")
+SWITCHES = ("catalog_cache", "first_visit_page", "product_details", "product_snapshot",
+            "replay_memory", "template_gettext")
 WITHOUT = {name.strip() for name in os.environ.get("BENCH_WITHOUT", "").split(",")
            if name.strip()}
 if unknown := WITHOUT - set(SWITCHES):
@@ -50,9 +52,24 @@ if "first_visit_page" in WITHOUT:
 if "product_snapshot" in WITHOUT:
     from storefront.shop import catalog_page, routes
 
-    routes.on_sale = catalog_page._read_products  # what the snapshot holds, read every time
+    catalog_page.on_sale = catalog_page._read_products  # what the snapshot holds, read each time
     # The cart page: the products so, and no stock given, so the cart reads it itself.
     routes.on_sale_with_stock = lambda slugs: (catalog_page._read_products(), None)
+
+if "product_details" in WITHOUT:
+    from flask import render_template
+    from markupsafe import Markup
+
+    from storefront.shop import catalog_page, routes
+
+    def product_page(slug: str) -> str | None:
+        product = catalog_page.on_sale().get(slug)
+        if product is None:
+            return None
+        details = render_template("shop/_product_details.html", product=product)
+        return render_template("shop/product.html", product=product, details=Markup(details))
+
+    routes.product_page = product_page
 
 if "replay_memory" in WITHOUT:
     from storefront.payments.notifications import REPLAYS

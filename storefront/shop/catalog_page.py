@@ -10,6 +10,7 @@ kept no longer than ``STOREFRONT_CATALOG_CACHE_SECONDS`` (default 30; 0 turns ca
 off), for a change made behind the shop's back (raw SQL). The product pages and the cart
 page read the products from the same snapshot (:func:`on_sale`); the cart page and
 checkout read stock afresh (the cart page with the version, :func:`on_sale_with_stock`).
+A product page's own part is kept the same way (:func:`product_page`).
 
 A first visit (an empty session: no cart, no message, not signed in) gets the whole
 page from the cache and no cookie at all. Its "Add to cart" forms carry an empty CSRF
@@ -43,6 +44,7 @@ _TOKEN_SLOT = "@@csrf-token-slot@@"
 _GRID_KEY = "storefront.catalog_grid"
 _PAGE_KEY = "storefront.catalog_first_visit"
 _PRODUCTS_KEY = "storefront.catalog_products"
+_DETAILS_KEY = "storefront.product_details"
 T = TypeVar("T")
 
 
@@ -52,6 +54,23 @@ def catalog_page() -> str:
         return _cached(_PAGE_KEY, _first_visit_page)
     page = render_template("shop/catalog.html", grid=Markup(_cached(_GRID_KEY, _grid)))
     return page.replace(_TOKEN_SLOT, generate_csrf())
+
+
+def product_page(slug: str) -> str | None:
+    """The product page's HTML for this request; None for a product not on sale.
+
+    The page's own part (the description, the facts, the add-to-cart form) is the same
+    for every visitor: it is kept per product and language like the grid, and the
+    visitor's token filled in. The layout around it (the cart, messages) is rendered for
+    the visitor.
+    """
+    product = on_sale().get(slug)
+    if product is None:
+        return None
+    details = _cached(f"{_DETAILS_KEY}.{slug}", lambda: render_template(
+        "shop/_product_details.html", product=product, csrf_token=lambda: _TOKEN_SLOT))
+    return render_template("shop/product.html", product=product,
+                           details=Markup(details.replace(_TOKEN_SLOT, generate_csrf())))
 
 
 def on_sale() -> dict[str, Product]:

@@ -22,7 +22,7 @@ from ..security import local_path
 from ..states import ORDER_OPEN
 from . import bp, cart
 from .cart import RECENT_ORDERS_KEY
-from .catalog_page import catalog_page, on_sale, on_sale_with_stock
+from .catalog_page import catalog_page, on_sale_with_stock, product_page
 from .formatting import product_name
 from .forms import AddToCartForm, QuantityForm, RemoveForm
 
@@ -34,10 +34,10 @@ def catalog():
 
 @bp.get("/products/<slug>")
 def product(slug: str):
-    item = on_sale().get(slug)
-    if item is None:
+    page = product_page(slug)
+    if page is None:
         abort(404)
-    return render_template("shop/product.html", product=item)
+    return page
 
 
 @bp.get("/cart")

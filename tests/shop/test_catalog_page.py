@@ -41,6 +41,25 @@ def test_a_visitor_with_a_session_gets_their_own_token_in_every_form(make_app):
     assert "csrf-token-slot" not in pages[0]
 
 
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_product_page_is_shared_but_its_form_carries_the_visitors_token(make_app, language):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    pages, tokens = [], []
+    for _ in range(2):
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        page = client.get("/products/french-press-350").text
+        [token] = _tokens(page)
+        pages.append(page.replace(token, "TOKEN"))
+        tokens.append(token)
+        added = client.post("/cart/add", data=dict(ADD, csrf_token=token))
+        assert added.status_code == 303  # the token filled in is the one the session holds
+    assert tokens[0] != tokens[1] and "" not in tokens
+    assert pages[0] == pages[1]
+    assert "csrf-token-slot" not in pages[0]
+    assert ("В корзину" if language == "ru" else "Add to cart") in pages[0]
+
+
 @pytest.mark.parametrize("headers", [
     {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},  # a browser today
     {"Origin": "http://localhost"},  # a browser from before Fetch Metadata

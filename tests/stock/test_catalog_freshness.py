@@ -53,6 +53,18 @@ def test_a_price_change_on_one_instance_shows_on_the_other_at_once(two_instances
         assert _price_on(first, "french-press-350") == "2,790.00\xa0₽"
 
 
+def test_a_change_shows_on_the_product_page_of_every_instance_at_once(two_instances):
+    """The product page's own part is kept per product like the grid, under the version."""
+    first, second = two_instances
+    page = "/products/ceramic-mug-300"
+    assert "1,190.00\xa0₽" in second.test_client().get(page).text
+    _change(first, "ceramic-mug-300", price=99000, stock=1)
+    assert "990.00\xa0₽" in second.test_client().get(page).text
+    notify_paid(first.test_client(), awaiting_order(first, {"ceramic-mug-300": 1}))
+    sold_out = second.test_client().get(page).text
+    assert "Out of stock" in sold_out and "Add to cart" not in sold_out
+
+
 def test_a_product_taken_off_sale_leaves_every_instance_at_once(two_instances):
     first, second = two_instances
     assert "/products/ceramic-mug-300" in second.test_client().get("/").text

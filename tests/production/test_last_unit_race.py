@@ -31,21 +31,33 @@ def shop_env() -> dict[str, str]:
     return {"STOREFRONT_SHIPMENT_CONTROL": "on"}
 
 
-# Two senders meet less surely than twenty: the race is run a few times.
-@pytest.mark.parametrize("round_", range(3))
-def test_two_buyers_of_the_last_unit_one_gets_it_the_other_gets_the_money_back(live_shop,
-                                                                              round_):
-    set_stock(live_shop, "ceramic-mug-300", 1)
-    buyers = [place_order(live_shop, [("ceramic-mug-300", 1)]) for _ in range(2)]
-    bodies = [pay_quietly(live_shop, placed.invoicebox_id) for placed in buyers]
+def _race_for_the_last_unit(live_shop, slug: str, guarantee: bool = False):
+    """Two buyers pay for the only unit of ``slug`` and both notifications arrive at once.
+
+    Checks what every such race must end in (one taken, the other refused with
+    ``shipping_unavailable``, stock at 0, never below) and returns the buyers and each
+    order's status by number.
+    """
+    set_stock(live_shop, slug, 1)
+    buyers = [place_order(live_shop, [(slug, 1)]) for _ in range(2)]
+    bodies = [pay_quietly(live_shop, placed.invoicebox_id, guarantee=guarantee)
+              for placed in buyers]
 
     answers = at_once(2, lambda i: post_from_thread(live_shop.url + URL, *bodies[i]))
 
     replies = sorted((a.status_code, a.json().get("code", "")) for a in answers)
     assert replies == [(200, ""), (200, "shipping_unavailable")], replies
-    assert stock_of(live_shop, "ceramic-mug-300") == 0  # never below: CHECK (stock >= 0)
+    assert stock_of(live_shop, slug) == 0  # never below: CHECK (stock >= 0)
     statuses = {placed.number: order_record(live_shop, placed.number)["status"]
                 for placed in buyers}
+    return buyers, statuses
+
+
+# Two senders meet less surely than twenty: the race is run a few times.
+@pytest.mark.parametrize("round_", range(3))
+def test_two_buyers_of_the_last_unit_one_gets_it_the_other_gets_the_money_back(live_shop,
+                                                                              round_):
+    buyers, statuses = _race_for_the_last_unit(live_shop, "ceramic-mug-300")
     assert sorted(statuses.values()) == ["paid", "undeliverable"]
     [loser] = [number for number, status in statuses.items() if status == "undeliverable"]
     with live_shop.app.app_context():
@@ -75,18 +87,7 @@ def test_two_buyers_of_the_last_unit_one_gets_it_the_other_gets_the_money_back(l
 
 @pytest.mark.parametrize("round_", range(3))
 def test_two_guarantees_for_the_last_unit_one_is_held_the_other_deleted(live_shop, round_):
-    set_stock(live_shop, "french-press-350", 1)
-    buyers = [place_order(live_shop, [("french-press-350", 1)]) for _ in range(2)]
-    bodies = [pay_quietly(live_shop, placed.invoicebox_id, guarantee=True)
-              for placed in buyers]
-
-    answers = at_once(2, lambda i: post_from_thread(live_shop.url + URL, *bodies[i]))
-
-    replies = sorted((a.status_code, a.json().get("code", "")) for a in answers)
-    assert replies == [(200, ""), (200, "shipping_unavailable")], replies
-    assert stock_of(live_shop, "french-press-350") == 0  # never below: CHECK (stock >= 0)
-    statuses = {placed.number: order_record(live_shop, placed.number)["status"]
-                for placed in buyers}
+    buyers, statuses = _race_for_the_last_unit(live_shop, "french-press-350", guarantee=True)
     assert sorted(statuses.values()) == ["awaiting_shipment", "hold_undeliverable"]
     [loser] = [number for number, status in statuses.items()
                if status == "hold_undeliverable"]
